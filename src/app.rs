@@ -1,0 +1,146 @@
+//! The shell, the routes and the layout every page shares.
+
+use crate::auth::{whoami, LoginPage};
+use crate::error::AppError;
+use crate::model::Role;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_security_headers();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The Content-Security-Policy allows exactly what the pages use: our own files, Leptos's
+/// inline hydration script by its per-response nonce, wasm, and Telegram's widget.
+#[cfg(feature = "ssr")]
+fn set_security_headers() {
+    use http::header::{HeaderName, HeaderValue};
+    let Some(opts) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let nonce = leptos::nonce::use_nonce()
+        .map(|n| format!(" 'nonce-{n}'"))
+        .unwrap_or_default();
+    let csp = format!(
+        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval' https://telegram.org; \
+         style-src 'self'{nonce}; img-src 'self' data: https://t.me https://*.telesco.pe; \
+         frame-src https://oauth.telegram.org; connect-src 'self'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        opts.insert_header(HeaderName::from_static("content-security-policy"), v);
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/unified-portal.css"/>
+        <Title text="Unified Portal"/>
+        <Router>
+            <Layout>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=crate::account::AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=crate::dashboard::DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view=crate::users::UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/events") view=crate::events::EventsPage ssr=SsrMode::Async/>
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}
+
+#[component]
+fn Layout(children: Children) -> impl IntoView {
+    let me = Resource::new_blocking(|| (), |_| whoami());
+    view! {
+        <header class="topbar">
+            <a href="/admin" class="brand">"Unified Portal"</a>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let me = me.await.ok().flatten();
+                    me.map(|u| {
+                        let staff = u.role >= Role::Support;
+                        view! {
+                            {staff.then(|| view! {
+                                <nav class="mainnav">
+                                    <a href="/admin">"Dashboard"</a>
+                                    <a href="/admin/users">"Users"</a>
+                                    <a href="/admin/events">"Events"</a>
+                                </nav>
+                            })}
+                            <div class="who">
+                                <a href="/account" id="whoami">{u.display_name()}</a>
+                                <span class="role">{u.role.label()}</span>
+                                <form method="post" action="/logout" class="inline">
+                                    <button type="submit" id=crate::auth::ids::SIGN_OUT>"Sign out"</button>
+                                </form>
+                            </div>
+                        }
+                    })
+                })}
+            </Suspense>
+        </header>
+        <div class="page">{children()}</div>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+        opts.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found · Unified Portal"/>
+        <main class="narrow">
+            <h1>"Page not found"</h1>
+            <p>"There is nothing at this address. "<a href="/admin">"Go to the dashboard"</a></p>
+        </main>
+    }
+}
+
+/// How a page shows an error of its data: the status was already set where it was made.
+#[component]
+pub fn ErrorBox(error: AppError) -> impl IntoView {
+    let (title, hint) = match &error {
+        AppError::Unauthorized => (
+            "Sign in required",
+            Some(view! { <a href="/login">"Sign in"</a> }.into_any()),
+        ),
+        AppError::Forbidden => (
+            "Access denied",
+            Some(view! { <a href="/account">"Your account"</a> }.into_any()),
+        ),
+        AppError::NotFound(_) => ("Not found", None),
+        AppError::BadRequest(_) => ("Bad request", None),
+        _ => ("Something went wrong", None),
+    };
+    view! {
+        <Title text=format!("{title} · Unified Portal")/>
+        <section class="error-box" role="alert" data-status=error.status().as_u16()>
+            <h1>{title}</h1>
+            <p id="error-message">{error.to_string()}</p>
+            {hint}
+        </section>
+    }
+}

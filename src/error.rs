@@ -1,0 +1,146 @@
+//! The one error type of the portal. Pages, server functions and JSON routes all speak it, so
+//! a denied or malformed request gets the same status and wording everywhere. The user sees
+//! a safe message; the cause of an internal error goes only to the log.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Bad input; the message names the parameter or field.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("sign in to continue")]
+    Unauthorized,
+    #[error("your account does not have access to this")]
+    Forbidden,
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many failed attempts; try again in {0} seconds")]
+    TooManyRequests(u64),
+    #[error("the database is not answering; try again shortly")]
+    Unavailable,
+    #[error("something went wrong on our side; it has been logged")]
+    Internal,
+}
+
+impl AppError {
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode as S;
+        match self {
+            AppError::BadRequest(_) => S::BAD_REQUEST,
+            AppError::Unauthorized => S::UNAUTHORIZED,
+            AppError::Forbidden => S::FORBIDDEN,
+            AppError::NotFound(_) => S::NOT_FOUND,
+            AppError::Conflict(_) => S::CONFLICT,
+            AppError::TooManyRequests(_) => S::TOO_MANY_REQUESTS,
+            AppError::Unavailable => S::SERVICE_UNAVAILABLE,
+            AppError::Internal => S::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn bad(msg: impl Into<String>) -> Self {
+        AppError::BadRequest(msg.into()).noted()
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        AppError::NotFound(what.into()).noted()
+    }
+
+    /// Machine-readable code for the JSON envelope.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::Unavailable => "unavailable",
+            AppError::Internal => "internal",
+        }
+    }
+
+    /// Server functions answer 500 unless told otherwise, and pages rendered in
+    /// `SsrMode::Async` decide their status only once rendering ends; recording the status
+    /// where the error is made lets both carry the real one without each caller remembering.
+    pub fn noted(self) -> Self {
+        #[cfg(feature = "ssr")]
+        if let Some(opts) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            opts.set_status(self.status());
+            if let AppError::TooManyRequests(secs) = &self {
+                if let Ok(v) = http::HeaderValue::from_str(&secs.to_string()) {
+                    opts.insert_header(http::header::RETRY_AFTER, v);
+                }
+            }
+        }
+        self
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => {
+                AppError::bad(format!("malformed request: {m}"))
+            }
+            ServerFnErrorErr::Request(_) => AppError::Unavailable,
+            other => {
+                #[cfg(feature = "ssr")]
+                tracing::error!(error = %other, "server function failure");
+                #[cfg(not(feature = "ssr"))]
+                let _ = other;
+                AppError::Internal.noted()
+            }
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::AppError;
+    use axum::response::{IntoResponse, Response};
+
+    impl From<sqlx::Error> for AppError {
+        fn from(e: sqlx::Error) -> Self {
+            match &e {
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                    tracing::error!(error = %e, "database unavailable");
+                    AppError::Unavailable.noted()
+                }
+                _ => {
+                    tracing::error!(error = %e, "database error");
+                    AppError::Internal.noted()
+                }
+            }
+        }
+    }
+
+    impl From<tower_sessions::session::Error> for AppError {
+        fn from(e: tower_sessions::session::Error) -> Self {
+            tracing::error!(error = %e, "session error");
+            AppError::Internal.noted()
+        }
+    }
+
+    /// JSON routes answer with the contract's envelope.
+    impl IntoResponse for AppError {
+        fn into_response(self) -> Response {
+            let body = serde_json::json!({
+                "error": { "code": self.code(), "message": self.to_string() }
+            });
+            let mut res = (self.status(), axum::Json(body)).into_response();
+            if let AppError::TooManyRequests(secs) = self {
+                if let Ok(v) = http::HeaderValue::from_str(&secs.to_string()) {
+                    res.headers_mut().insert(http::header::RETRY_AFTER, v);
+                }
+            }
+            res
+        }
+    }
+}
