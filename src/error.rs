@@ -13,6 +13,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("sign in to continue")]
     Unauthorized,
+    /// Credentials were presented and refused; the message says why (bad signature, stale).
+    #[error("{0}")]
+    Rejected(String),
     #[error("your account does not have access to this")]
     Forbidden,
     #[error("{0} not found")]
@@ -32,7 +35,7 @@ impl AppError {
         use http::StatusCode as S;
         match self {
             AppError::BadRequest(_) => S::BAD_REQUEST,
-            AppError::Unauthorized => S::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::Rejected(_) => S::UNAUTHORIZED,
             AppError::Forbidden => S::FORBIDDEN,
             AppError::NotFound(_) => S::NOT_FOUND,
             AppError::Conflict(_) => S::CONFLICT,
@@ -54,7 +57,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::BadRequest(_) => "bad_request",
-            AppError::Unauthorized => "unauthorized",
+            AppError::Unauthorized | AppError::Rejected(_) => "unauthorized",
             AppError::Forbidden => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
@@ -102,6 +105,9 @@ impl FromServerFnError for AppError {
 }
 
 #[cfg(feature = "ssr")]
+pub use ssr::{escape, html_page};
+
+#[cfg(feature = "ssr")]
 mod ssr {
     use super::AppError;
     use axum::response::{IntoResponse, Response};
@@ -126,6 +132,36 @@ mod ssr {
             tracing::error!(error = %e, "session error");
             AppError::Internal.noted()
         }
+    }
+
+    /// A complete HTML page for the plain routes (form posts, the Telegram callback) that
+    /// answer outside the Leptos app; every piece of text is escaped.
+    pub fn html_page(status: http::StatusCode, title: &str, body: &str) -> Response {
+        let body = format!(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>{t} · Unified Portal</title><link rel=\"stylesheet\" href=\"/pkg/unified-portal.css\"></head>\
+             <body><main class=\"narrow\"><h1>{t}</h1><p id=\"error-message\">{b}</p>\
+             <p><a href=\"/login\">Back to sign-in</a></p></main></body></html>",
+            t = escape(title),
+            b = escape(body)
+        );
+        (status, axum::response::Html(body)).into_response()
+    }
+
+    pub fn escape(s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        for c in s.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&#39;"),
+                c => out.push(c),
+            }
+        }
+        out
     }
 
     /// JSON routes answer with the contract's envelope.

@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod error;
 pub mod events;
 pub mod model;
+pub mod telegram;
 pub mod users;
 
 #[cfg(feature = "ssr")]
@@ -22,8 +23,6 @@ pub mod seed;
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod state;
-#[cfg(feature = "ssr")]
-pub mod telegram;
 #[cfg(feature = "ssr")]
 pub mod time_fmt;
 

@@ -53,6 +53,12 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/login", post(crate::auth::handlers::login_post))
         .route("/logout", post(crate::auth::handlers::logout_post))
+        .route(
+            "/auth/telegram/callback",
+            get(crate::telegram::handlers::callback_get)
+                .post(crate::telegram::handlers::callback_confirm),
+        )
+        .nest("/api/v1", api_router(&state))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -97,6 +103,31 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The JSON API of the other platforms: bearer tokens only, CORS only for the configured
+/// origins (a Mini App's), small bodies.
+fn api_router(state: &AppState) -> Router<AppState> {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let origins: Vec<HeaderValue> = state
+        .config
+        .cors_allowed_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([http::Method::GET, http::Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(600));
+    Router::new()
+        .route(
+            "/auth/telegram",
+            post(crate::telegram::handlers::api_sign_in),
+        )
+        .route("/session", get(crate::telegram::handlers::api_session))
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+        .layer(cors)
+}
+
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let ok = tokio::time::timeout(
         Duration::from_secs(2),
@@ -124,6 +155,11 @@ pub fn spawn_housekeeping(pool: PgPool) {
             }
             let _ = sqlx::query!(
                 r#"DELETE FROM "LoginAttempt" WHERE "updatedAt" < (now() AT TIME ZONE 'UTC') - interval '1 day'"#
+            )
+            .execute(&pool)
+            .await;
+            let _ = sqlx::query!(
+                r#"DELETE FROM "TelegramLoginReplay" WHERE "expiresAt" < (now() AT TIME ZONE 'UTC')"#
             )
             .execute(&pool)
             .await;

@@ -41,6 +41,8 @@ pub struct Account {
     pub region: Region,
     pub language: String,
     pub created: String,
+    /// The bot of the Login Widget, when Telegram sign-in is configured.
+    pub telegram_bot: Option<String>,
     pub sessions: Vec<SessionRow>,
     pub events: Vec<EventRow>,
 }
@@ -84,6 +86,16 @@ pub fn AccountPage() -> impl IntoView {
                             <dt>"Region"</dt><dd>{a.region.as_str()}</dd>
                             <dt>"Language"</dt><dd>{a.language.clone()}</dd>
                         </dl>
+                        {match (a.telegram_id, a.telegram_bot.clone()) {
+                            (None, Some(bot)) => Some(view! {
+                                <section class="card" id="telegram-link">
+                                    <h2>"Link your Telegram account"</h2>
+                                    <p class="muted">"Then you can sign in with Telegram too."</p>
+                                    <crate::telegram::TelegramWidget bot=bot mode=crate::telegram::WidgetMode::Link/>
+                                </section>
+                            }),
+                            _ => None,
+                        }}
                         <h2>"Sessions"</h2>
                         <table class="data" id="my-sessions">
                             <thead><tr><th>"Platform"</th><th>"Device"</th><th>"Signed in"</th><th>"Expires"</th><th></th></tr></thead>

@@ -45,6 +45,11 @@ pub async fn load(state: &AppState, me: &CurrentUser) -> Result<Account, AppErro
         region: u.region,
         language: u.language,
         created: local(tz, u.created_at),
+        telegram_bot: state
+            .config
+            .telegram_bot_token
+            .as_ref()
+            .and(state.config.telegram_bot_username.clone()),
         sessions: sessions
             .into_iter()
             .map(|s| SessionRow {

@@ -157,14 +157,7 @@ fn TelegramLogin(bot: Option<String>) -> impl IntoView {
         Some(bot) => view! {
             <div class="telegram-login card" id="telegram-login">
                 <p>"Sign in with Telegram:"</p>
-                <script
-                    async
-                    src="https://telegram.org/js/telegram-widget.js?22"
-                    data-telegram-login=bot
-                    data-size="large"
-                    data-auth-url="/auth/telegram/callback"
-                    data-request-access="write"
-                ></script>
+                <crate::telegram::TelegramWidget bot=bot mode=crate::telegram::WidgetMode::Redirect/>
             </div>
         }
         .into_any(),

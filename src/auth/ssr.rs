@@ -503,6 +503,113 @@ pub async fn establish_session(
     Ok(())
 }
 
+/// A session row opened inside the caller's transaction, for the sign-ins that must create
+/// the user, the session and the LOGIN event atomically (Telegram, the API). The caller
+/// hands the secret to the client: as the session cookie (then it must be a tower-sessions
+/// id, see [`new_cookie_secret`]) or as a bearer token ([`new_bearer_secret`]).
+#[derive(Debug, Clone)]
+pub struct OpenedSession {
+    pub secret: String,
+    pub row_id: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub fn new_cookie_secret() -> String {
+    Id::default().to_string()
+}
+
+pub fn new_bearer_secret() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    B64.encode(bytes)
+}
+
+pub async fn open_session_row(
+    conn: &mut sqlx::PgConnection,
+    config: &Config,
+    user_id: &str,
+    platform: Platform,
+    user_agent: Option<&str>,
+    secret: String,
+) -> Result<OpenedSession, sqlx::Error> {
+    let row_id = uuid::Uuid::new_v4().to_string();
+    let expires_at = Utc::now() + chrono::Duration::seconds(config.session_ttl_secs);
+    sqlx::query!(
+        r#"INSERT INTO "Session" ("id", "userId", "token", "platform", "deviceInfo", "expiresAt")
+           VALUES ($1, $2, $3, $4, $5, $6)"#,
+        row_id,
+        user_id,
+        token_digest(&secret),
+        platform as Platform,
+        device_info(user_agent),
+        expires_at.naive_utc(),
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(OpenedSession {
+        secret,
+        row_id,
+        expires_at,
+    })
+}
+
+/// The Set-Cookie of a session opened by [`open_session_row`], with the same attributes
+/// the session layer uses.
+pub fn session_cookie(config: &Config, opened: &OpenedSession) -> String {
+    let expires = time::OffsetDateTime::from_unix_timestamp(opened.expires_at.timestamp())
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    tower_sessions::cookie::Cookie::build((SESSION_COOKIE, opened.secret.clone()))
+        .path("/")
+        .http_only(true)
+        .same_site(tower_sessions::cookie::SameSite::Lax)
+        .secure(config.cookie_secure)
+        .expires(expires)
+        .build()
+        .to_string()
+}
+
+/// The caller behind `Authorization: Bearer <token>`, when the token is a live session.
+pub async fn bearer_session(
+    pool: &PgPool,
+    headers: &HeaderMap,
+) -> Result<Option<(CurrentUser, Platform)>, AppError> {
+    let Some(token) = bearer_token(headers) else {
+        return Ok(None);
+    };
+    let row = sqlx::query!(
+        r#"SELECT s."id", s."userId" AS user_id, s."platform" AS "platform: Platform",
+                  u."role" AS "role: Role", u."firstName" AS first_name, u."lastName" AS last_name,
+                  u."phone", u."telegramUsername" AS telegram_username
+           FROM "Session" s JOIN "User" u ON u."id" = s."userId"
+           WHERE s."token" = $1 AND s."expiresAt" > (now() AT TIME ZONE 'UTC')"#,
+        token_digest(token),
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| {
+        (
+            CurrentUser {
+                id: r.user_id,
+                role: r.role,
+                first_name: r.first_name,
+                last_name: r.last_name,
+                phone: r.phone,
+                telegram_username: r.telegram_username,
+                session_id: r.id,
+            },
+            r.platform,
+        )
+    }))
+}
+
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 // ---------------------------------------------------------------------------------------
 // The anonymous-state cookie
 
@@ -659,7 +766,11 @@ pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next)
 /// from this site. Bearer-token API calls carry no cookie and are exempt.
 pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    // The JSON API authenticates by bearer token only, never by cookie, so a forged
+    // cross-site request has nothing to ride on there.
+    let api = req.uri().path().starts_with("/api/");
     if changes_state
+        && !api
         && req.headers().contains_key(header::COOKIE)
         && !same_site(&state.config, req.headers())
     {
