@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=crate::account::AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=crate::dashboard::DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=crate::users::UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users/:id") view=crate::users::detail::UserPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/events") view=crate::events::EventsPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>

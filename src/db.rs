@@ -22,7 +22,12 @@ fn parse_url(url: &str) -> Result<PgConnectOptions, String> {
 }
 
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, String> {
-    let opts = parse_url(url)?.options([("timezone", "UTC")]);
+    // The list queries take optional filters as `($n IS NULL OR …)`; custom plans fold the
+    // absent ones away so each request gets the index its filters need.
+    let opts = parse_url(url)?.options([
+        ("timezone", "UTC"),
+        ("plan_cache_mode", "force_custom_plan"),
+    ]);
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))

@@ -114,6 +114,14 @@ mod ssr {
 
     impl From<sqlx::Error> for AppError {
         fn from(e: sqlx::Error) -> Self {
+            // PostgreSQL text cannot hold NUL: a value with one is the client's mistake.
+            if let sqlx::Error::Database(d) = &e {
+                if matches!(d.code().as_deref(), Some("22021") | Some("22P05")) {
+                    return AppError::bad(
+                        "a value contains a NUL character, which cannot be stored",
+                    );
+                }
+            }
             match &e {
                 sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
                     tracing::error!(error = %e, "database unavailable");

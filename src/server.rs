@@ -58,6 +58,10 @@ pub fn router(state: AppState) -> Router {
             get(crate::telegram::handlers::callback_get)
                 .post(crate::telegram::handlers::callback_confirm),
         )
+        .route(
+            "/admin/users/export.csv",
+            get(crate::users::ssr::export_csv),
+        )
         .nest("/api/v1", api_router(&state))
         .leptos_routes_with_context(
             &state,
@@ -158,6 +162,9 @@ pub fn spawn_housekeeping(pool: PgPool) {
             )
             .execute(&pool)
             .await;
+            if let Err(e) = crate::users::ssr::compact_counts(&pool).await {
+                tracing::warn!(error = %e, "user count compaction failed");
+            }
             let _ = sqlx::query!(
                 r#"DELETE FROM "TelegramLoginReplay" WHERE "expiresAt" < (now() AT TIME ZONE 'UTC')"#
             )

@@ -392,6 +392,21 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
         ("/fn/users/list", "query[per_page]=5", Some(Role::Support)),
         ("/fn/dashboard/get", "", Some(Role::Support)),
         ("/fn/events/recent", "", Some(Role::Support)),
+        (
+            "/fn/users/detail",
+            "id=nobody&query[at]=",
+            Some(Role::Support),
+        ),
+        (
+            "/fn/users/set_role",
+            "user_id=nobody&role=USER",
+            Some(Role::Admin),
+        ),
+        (
+            "/fn/users/revoke_session",
+            "user_id=nobody&session_id=x",
+            Some(Role::Admin),
+        ),
         // Linking needs a person; this portal has no bot token, so a signed-in caller
         // then learns that Telegram is not configured.
         (
@@ -417,7 +432,15 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
                 (None, _) => StatusCode::OK,
                 (Some(_), 0) => StatusCode::UNAUTHORIZED,
                 (Some(m), i) if (i as u8) > (*m as u8) => {
-                    if *path == "/fn/account/revoke_session" || *path == "/fn/telegram/widget" {
+                    if [
+                        "/fn/account/revoke_session",
+                        "/fn/telegram/widget",
+                        "/fn/users/detail",
+                        "/fn/users/set_role",
+                        "/fn/users/revoke_session",
+                    ]
+                    .contains(path)
+                    {
                         StatusCode::NOT_FOUND
                     } else {
                         StatusCode::OK

@@ -135,6 +135,8 @@ async fn the_live_schema_matches_the_contract(pool: PgPool) {
         r#"User region Region not-null 'UZ'::"Region""#,
         r#"User registrationSource RegistrationSource not-null 'WEB'::"RegistrationSource""#,
         r#"User role UserRole not-null 'USER'::"UserRole""#,
+        // Generated from the names, handle and phone for search (never written directly).
+        r#"User searchText text null -"#,
         r#"User telegramId bigint null -"#,
         r#"User telegramPhotoUrl text null -"#,
         r#"User telegramUsername text null -"#,

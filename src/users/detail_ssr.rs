@@ -1,0 +1,398 @@
+//! Queries and staff actions behind one user's page.
+
+use super::detail::{TimelineEvent, TimelineQuery, UserDetail};
+use super::ssr::{date_param, day_start_utc};
+use crate::account::SessionRow;
+use crate::auth::ssr::{insert_event, sign_value, verify_value, NewEvent};
+use crate::auth::{display_name, CurrentUser};
+use crate::error::AppError;
+use crate::model::{Platform, Region, Role};
+use crate::state::AppState;
+use crate::time_fmt::local;
+use chrono::NaiveDateTime;
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+const PAGE: i64 = 50;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct EventCursor {
+    u: String,
+    t: NaiveDateTime,
+    id: String,
+}
+
+/// ADMIN manages people whose role is USER or SUPPORT; SUPER_ADMIN manages anyone
+/// (CONTRACT §2).
+pub fn may_manage(actor: Role, target: Role) -> bool {
+    actor == Role::SuperAdmin || (actor == Role::Admin && target <= Role::Support)
+}
+
+/// The roles `actor` may give someone whose role is `target`.
+pub fn role_choices(actor: Role, target: Role) -> Vec<Role> {
+    match actor {
+        Role::SuperAdmin => Role::ALL.to_vec(),
+        Role::Admin if target <= Role::Support => vec![Role::User, Role::Support],
+        _ => vec![],
+    }
+}
+
+fn event(
+    tz: Tz,
+    id: String,
+    event_type: String,
+    platform: Platform,
+    created_at: NaiveDateTime,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    metadata: Option<serde_json::Value>,
+) -> TimelineEvent {
+    let local_t = created_at.and_utc().with_timezone(&tz);
+    TimelineEvent {
+        id,
+        event_type,
+        platform,
+        day: local_t.format("%Y-%m-%d (%A)").to_string(),
+        time: local_t.format("%H:%M:%S %:z").to_string(),
+        ip,
+        user_agent,
+        metadata: metadata.filter(|m| !m.is_null()),
+        actor: None,
+        actor_id: None,
+    }
+}
+
+pub async fn load(
+    state: &AppState,
+    me: &CurrentUser,
+    id: &str,
+    q: &TimelineQuery,
+) -> Result<UserDetail, AppError> {
+    let tz = state.config.timezone;
+    if id.is_empty() || id.len() > 200 || id.contains(char::is_control) {
+        return Err(AppError::not_found("user"));
+    }
+    // Parameters are checked before anything is read, so a bad one is a 400 naming it.
+    let platform = q
+        .platform
+        .as_deref()
+        .map(str::parse::<Platform>)
+        .transpose()
+        .map_err(|e| AppError::bad(format!("platform: {e}")))?;
+    if let Some(t) = &q.event_type {
+        if t.len() > 64 {
+            return Err(AppError::bad("type: at most 64 characters"));
+        }
+    }
+    let date = date_param("date", &q.date)?;
+    let secret = state
+        .config
+        .require_portal_secret()
+        .map_err(|_| AppError::Internal)?;
+    let before = q
+        .before
+        .as_deref()
+        .map(|c| {
+            verify_value::<EventCursor>(secret, "timeline", c)
+                .filter(|c| c.u == id)
+                .ok_or_else(|| {
+                    AppError::bad(
+                        "before: the page link is damaged or was altered; start from the newest",
+                    )
+                })
+        })
+        .transpose()?;
+
+    let u = sqlx::query!(
+        r#"SELECT "id", "firstName" AS first_name, "lastName" AS last_name, "phone", "role" AS "role: Role",
+                  "telegramId" AS telegram_id, "telegramUsername" AS telegram_username,
+                  "telegramPhotoUrl" AS telegram_photo_url,
+                  "registrationSource" AS "source: Platform", "region" AS "region: Region", "language",
+                  "createdAt" AS created_at, "updatedAt" AS updated_at
+           FROM "User" WHERE "id" = $1"#,
+        id
+    )
+    .fetch_optional(&state.pool)
+    .await?
+    .ok_or_else(|| AppError::not_found("user"))?;
+
+    let at = match &q.at {
+        None => None,
+        Some(at) => Some(
+            sqlx::query!(
+                r#"SELECT "createdAt" AS created_at, "id" FROM "EventLog" WHERE "id" = $1 AND "userId" = $2"#,
+                at,
+                id
+            )
+            .fetch_optional(&state.pool)
+            .await?
+            .ok_or_else(|| AppError::bad("at: this user has no such event"))?,
+        ),
+    };
+    let day_end = date.map(|d| day_start_utc(tz, d + chrono::Duration::days(1)));
+
+    let mut rows = sqlx::query!(
+        r#"SELECT "id", "eventType" AS event_type, "platform" AS "platform: Platform", "createdAt" AS created_at,
+                  "ipAddress" AS ip, "userAgent" AS user_agent, "metadata"
+           FROM "EventLog"
+           WHERE "userId" = $1
+             AND ($2::text IS NULL OR "eventType" = $2)
+             AND ($3::"RegistrationSource" IS NULL OR "platform" = $3)
+             AND ($5::text IS NULL OR ("createdAt", "id") < ($4::timestamp, $5))
+             AND ($7::text IS NULL OR ("createdAt", "id") <= ($6::timestamp, $7))
+             AND ($8::timestamp IS NULL OR "createdAt" < $8)
+           ORDER BY "createdAt" DESC, "id" DESC
+           LIMIT $9"#,
+        id,
+        q.event_type,
+        platform as Option<Platform>,
+        before.as_ref().map(|c| c.t),
+        before.as_ref().map(|c| c.id.clone()),
+        at.as_ref().map(|a| a.created_at),
+        at.as_ref().map(|a| a.id.clone()),
+        day_end,
+        PAGE + 1,
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    let more = rows.len() as i64 > PAGE;
+    rows.truncate(PAGE as usize);
+    let older = if more {
+        rows.last().map(|r| {
+            sign_value(
+                secret,
+                "timeline",
+                &EventCursor {
+                    u: id.to_string(),
+                    t: r.created_at,
+                    id: r.id.clone(),
+                },
+            )
+        })
+    } else {
+        None
+    };
+    let timeline = rows
+        .into_iter()
+        .map(|r| {
+            event(
+                tz,
+                r.id,
+                r.event_type,
+                r.platform,
+                r.created_at,
+                r.ip,
+                r.user_agent,
+                r.metadata,
+            )
+        })
+        .collect();
+
+    let staff_actions = sqlx::query!(
+        r#"SELECT e."id", e."eventType" AS event_type, e."platform" AS "platform: Platform",
+                  e."createdAt" AS created_at, e."ipAddress" AS ip, e."userAgent" AS user_agent, e."metadata",
+                  e."userId" AS actor_id, a."firstName" AS actor_first, a."lastName" AS actor_last,
+                  a."phone" AS actor_phone, a."telegramUsername" AS actor_tg
+           FROM "EventLog" e JOIN "User" a ON a."id" = e."userId"
+           WHERE e."metadata" ? 'targetUserId' AND e."metadata" ->> 'targetUserId' = $1 AND e."userId" <> $1
+           ORDER BY e."createdAt" DESC, e."id" DESC LIMIT 50"#,
+        id
+    )
+    .fetch_all(&state.pool)
+    .await?
+    .into_iter()
+    .map(|r| {
+        let mut e = event(
+            tz,
+            r.id,
+            r.event_type,
+            r.platform,
+            r.created_at,
+            r.ip,
+            r.user_agent,
+            r.metadata,
+        );
+        e.actor = Some(display_name(
+            r.actor_first.as_deref(),
+            r.actor_last.as_deref(),
+            r.actor_phone.as_deref(),
+            r.actor_tg.as_deref(),
+        ));
+        e.actor_id = Some(r.actor_id);
+        e
+    })
+    .collect();
+
+    let sessions = sqlx::query!(
+        r#"SELECT "id", "platform" AS "platform: Platform", "deviceInfo" AS device, "createdAt" AS created_at,
+                  "expiresAt" AS expires_at
+           FROM "Session" WHERE "userId" = $1 AND "expiresAt" > (now() AT TIME ZONE 'UTC')
+           ORDER BY "createdAt" DESC"#,
+        id
+    )
+    .fetch_all(&state.pool)
+    .await?
+    .into_iter()
+    .map(|s| SessionRow {
+        current: s.id == me.session_id,
+        id: s.id,
+        platform: s.platform,
+        device: s.device,
+        created: local(tz, s.created_at),
+        expires: local(tz, s.expires_at),
+    })
+    .collect();
+
+    Ok(UserDetail {
+        name: display_name(
+            u.first_name.as_deref(),
+            u.last_name.as_deref(),
+            u.phone.as_deref(),
+            u.telegram_username.as_deref(),
+        ),
+        can_manage: may_manage(me.role, u.role),
+        role_choices: role_choices(me.role, u.role),
+        id: u.id,
+        first_name: u.first_name,
+        last_name: u.last_name,
+        phone: u.phone,
+        role: u.role,
+        telegram_id: u.telegram_id,
+        telegram_username: u.telegram_username,
+        telegram_photo_url: u.telegram_photo_url,
+        source: u.source,
+        region: u.region,
+        language: u.language,
+        created: local(tz, u.created_at),
+        updated: local(tz, u.updated_at),
+        sessions,
+        staff_actions,
+        timeline,
+        older,
+        highlight: at.map(|a| a.id),
+    })
+}
+
+pub async fn set_role(
+    state: &AppState,
+    me: &CurrentUser,
+    user_id: &str,
+    role: Role,
+) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    // Every SUPER_ADMIN row is locked, so two demotions at once cannot both pass the
+    // last-one check.
+    let supers = sqlx::query_scalar!(
+        r#"SELECT "id" FROM "User" WHERE "role" = 'SUPER_ADMIN' ORDER BY "id" FOR UPDATE"#
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let current = sqlx::query_scalar!(
+        r#"SELECT "role" AS "role: Role" FROM "User" WHERE "id" = $1 FOR UPDATE"#,
+        user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::not_found("user"))?;
+    if !role_choices(me.role, current).contains(&role) {
+        return Err(AppError::Forbidden.noted());
+    }
+    if current == role {
+        return Ok(());
+    }
+    if current == Role::SuperAdmin && supers.len() <= 1 {
+        return Err(AppError::Conflict(
+            "the last SUPER_ADMIN keeps the role; make someone else SUPER_ADMIN first".into(),
+        )
+        .noted());
+    }
+    sqlx::query!(
+        r#"UPDATE "User" SET "role" = $2, "updatedAt" = now() AT TIME ZONE 'UTC' WHERE "id" = $1"#,
+        user_id,
+        role as Role
+    )
+    .execute(&mut *tx)
+    .await?;
+    insert_event(
+        &mut *tx,
+        &NewEvent {
+            user_id: me.id.clone(),
+            event_type: "ADMIN_ROLE_CHANGE".into(),
+            platform: Platform::Web,
+            metadata: serde_json::json!({
+                "targetUserId": user_id, "oldRole": current, "newRole": role,
+            }),
+            ip: None,
+            user_agent: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(actor = %me.id, target = user_id, from = %current, to = %role, "role changed");
+    Ok(())
+}
+
+pub async fn revoke_session(
+    state: &AppState,
+    me: &CurrentUser,
+    user_id: &str,
+    session_id: &str,
+) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    let target = sqlx::query_scalar!(
+        r#"SELECT "role" AS "role: Role" FROM "User" WHERE "id" = $1"#,
+        user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::not_found("user"))?;
+    if !may_manage(me.role, target) {
+        return Err(AppError::Forbidden.noted());
+    }
+    let gone = sqlx::query!(
+        r#"DELETE FROM "Session" WHERE "id" = $1 AND "userId" = $2 RETURNING "platform" AS "platform: Platform""#,
+        session_id,
+        user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::not_found("session"))?;
+    insert_event(
+        &mut *tx,
+        &NewEvent {
+            user_id: me.id.clone(),
+            event_type: "SESSION_REVOKED".into(),
+            platform: Platform::Web,
+            metadata: serde_json::json!({
+                "sessionId": session_id, "sessionPlatform": gone.platform,
+                "targetUserId": user_id, "by": "staff",
+            }),
+            ip: None,
+            user_agent: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_matrix() {
+        assert!(may_manage(Role::Admin, Role::User));
+        assert!(may_manage(Role::Admin, Role::Support));
+        assert!(!may_manage(Role::Admin, Role::Admin));
+        assert!(!may_manage(Role::Support, Role::User));
+        assert!(may_manage(Role::SuperAdmin, Role::SuperAdmin));
+        assert_eq!(
+            role_choices(Role::Admin, Role::User),
+            vec![Role::User, Role::Support]
+        );
+        assert!(role_choices(Role::Admin, Role::Admin).is_empty());
+        assert!(role_choices(Role::Support, Role::User).is_empty());
+        assert_eq!(role_choices(Role::SuperAdmin, Role::User).len(), 4);
+    }
+}

@@ -1,0 +1,525 @@
+//! The users list's wider filters, search, sorting, export, and one user's page.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use sqlx::PgPool;
+use unified_portal::model::Role;
+use unified_portal::seed::{run, SeedOptions};
+
+fn ids_in(body: &str) -> Vec<String> {
+    body.split("data-user-id=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_string())
+        .collect()
+}
+
+fn matching(body: &str) -> String {
+    let i = body.find("id=\"matching-count\"").expect("count shown");
+    let rest = &body[i..];
+    let a = rest.find('>').unwrap() + 1;
+    let end = rest[a..].find('<').unwrap();
+    rest[a..a + end].to_string()
+}
+
+async fn staff(app: &TestApp, pool: &PgPool, role: Role, phone: &str) -> String {
+    create_user(pool, role, phone).await;
+    app.login(phone, PASSWORD).await.unwrap()
+}
+
+async fn person(pool: &PgPool, first: &str, last: Option<&str>, phone: Option<&str>) -> String {
+    let id = uuid::Uuid::new_v4().to_string();
+    sqlx::query(
+        r#"INSERT INTO "User" ("id", "firstName", "lastName", "phone", "updatedAt") VALUES ($1, $2, $3, $4, now())"#,
+    )
+    .bind(&id)
+    .bind(first)
+    .bind(last)
+    .bind(phone)
+    .execute(pool)
+    .await
+    .unwrap();
+    id
+}
+
+/// Every id the list shows for `qs`, walking all pages.
+async fn walk(app: &TestApp, cookie: &str, qs: &str) -> Vec<String> {
+    let mut got = Vec::new();
+    let mut url = format!("/admin/users?{qs}");
+    for _ in 0..100 {
+        let r = app.get(&url, &[cookie]).await;
+        assert_eq!(r.status, StatusCode::OK, "{url}: {}", r.body);
+        got.extend(ids_in(&r.body));
+        let Some(i) = r.body.find("id=\"next-page\"") else {
+            break;
+        };
+        let before = &r.body[..i];
+        let href = before.rsplit("href=\"").next().unwrap();
+        url = href.split('"').next().unwrap().replace("&amp;", "&");
+    }
+    got
+}
+
+#[sqlx::test]
+async fn every_filter_matches_sql_ground_truth(pool: PgPool) {
+    run(
+        &pool,
+        SeedOptions {
+            users: 500,
+            events: 1_000,
+            seed: 3,
+            progress: false,
+        },
+    )
+    .await
+    .unwrap();
+    let app = app(pool.clone());
+    let cookie = staff(&app, &pool, Role::Support, "+998901119999").await;
+    let day: String = sqlx::query_scalar(
+        r#"SELECT to_char(("createdAt" AT TIME ZONE 'UTC' AT TIME ZONE 'Asia/Tashkent')::date, 'YYYY-MM-DD')
+           FROM "User" ORDER BY "createdAt" LIMIT 1 OFFSET 250"#,
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let local_day = r#"("createdAt" AT TIME ZONE 'UTC' AT TIME ZONE 'Asia/Tashkent')::date"#;
+    let cases: Vec<(String, String)> = vec![
+        ("role=SUPPORT".into(), r#""role" = 'SUPPORT'"#.into()),
+        ("lang=ru".into(), r#""language" = 'ru'"#.into()),
+        (
+            "has_telegram=true".into(),
+            r#""telegramId" IS NOT NULL"#.into(),
+        ),
+        ("has_phone=false".into(), r#""phone" IS NULL"#.into()),
+        (
+            "source=TELEGRAM&has_phone=true&lang=uz".into(),
+            r#""registrationSource" = 'TELEGRAM' AND "phone" IS NOT NULL AND "language" = 'uz'"#
+                .into(),
+        ),
+        (
+            format!("created_from={day}&created_to={day}"),
+            format!("{local_day} = '{day}'::date"),
+        ),
+        (
+            format!("created_from={day}&region=UZ"),
+            format!(r#"{local_day} >= '{day}'::date AND "region" = 'UZ'"#),
+        ),
+    ];
+    for (qs, cond) in cases {
+        let expected: Vec<String> = sqlx::query_scalar(&format!(
+            r#"SELECT "id" FROM "User" WHERE {cond} ORDER BY "createdAt" DESC, "id" DESC"#
+        ))
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let got = walk(&app, &cookie, &format!("{qs}&per_page=37")).await;
+        assert_eq!(got, expected, "{qs}");
+        let r = app.get(&format!("/admin/users?{qs}"), &[&cookie]).await;
+        let n = expected.len();
+        assert_eq!(
+            matching(&r.body),
+            format!("{n} matching user{}", if n == 1 { "" } else { "s" }),
+            "{qs}"
+        );
+    }
+
+    // Sorting by name walks the folded names in order, with no row lost or repeated.
+    let expected: Vec<String> =
+        sqlx::query_scalar(r#"SELECT "id" FROM "User" ORDER BY "searchText", "id""#)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let got = walk(&app, &cookie, "sort=name&per_page=200").await;
+    assert_eq!(got, expected);
+}
+
+#[sqlx::test]
+async fn search_folds_apostrophes_scripts_and_spellings(pool: PgPool) {
+    let app = app(pool.clone());
+    let cookie = staff(&app, &pool, Role::Support, "+998901119999").await;
+    let shahzod = person(&pool, "Shahzod", Some("Karimov"), None).await;
+    let shaxzod = person(&pool, "Shaxzod", None, None).await;
+    let cyr = person(&pool, "Шахзод", Some("Тошматов"), None).await;
+    let gulomov = person(&pool, "Alisher", Some("Gʻulomov"), None).await;
+    let kodirov = person(&pool, "Bek", Some("Қодиров"), None).await;
+    let tsoy = person(&pool, "Viktor", Some("Tsoy"), Some("+998901234567")).await;
+    let percent = person(&pool, "100%_real", None, None).await;
+    let under = person(&pool, "a_b", None, None).await;
+    let plain = person(&pool, "ab", Some("Zed"), None).await;
+    person(&pool, "axb", None, None).await;
+    person(&pool, "100x_real", None, None).await;
+    sqlx::query(r#"UPDATE "User" SET "telegramUsername" = 'jasur_uz', "telegramId" = 5000000123 WHERE "id" = $1"#)
+        .bind(&plain)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        (
+            "Шахзод",
+            vec![shahzod.clone(), shaxzod.clone(), cyr.clone()],
+        ),
+        (
+            "shakhzod",
+            vec![shahzod.clone(), shaxzod.clone(), cyr.clone()],
+        ),
+        ("ahzo", vec![shahzod.clone(), shaxzod.clone(), cyr.clone()]),
+        ("g'ulomov", vec![gulomov.clone()]),
+        ("Ғуломов", vec![gulomov.clone()]),
+        ("qodirov", vec![kodirov.clone()]),
+        ("kodirov", vec![kodirov.clone()]),
+        ("Цой", vec![tsoy.clone()]),
+        ("shahzod karimov", vec![shahzod.clone()]),
+        ("0%_r", vec![percent.clone()]),
+        ("a_b", vec![under.clone()]),
+        ("+998 (90) 123-45-67", vec![tsoy.clone()]),
+        ("901234567", vec![tsoy.clone()]),
+        ("@jasur_uz", vec![plain.clone()]),
+        ("5000000123", vec![plain.clone()]),
+        (&tsoy, vec![tsoy.clone()]),
+        ("zzzz", vec![]),
+    ];
+    for (q, want) in cases {
+        let r = app
+            .get(&format!("/admin/users?q={}", enc(q)), &[&cookie])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{q}");
+        let got = sorted(ids_in(&r.body));
+        let want = sorted(want);
+        assert_eq!(got, want, "search {q:?}");
+        if want.is_empty() {
+            assert!(r.body.contains("id=\"empty-no-matches\""));
+            assert!(r.body.contains("id=\"clear-filters\""));
+        }
+    }
+}
+
+#[sqlx::test]
+async fn the_csv_export_is_complete_neutralised_and_audited(pool: PgPool) {
+    let app = app(pool.clone());
+    let admin = staff(&app, &pool, Role::Admin, "+998901110001").await;
+    let support = staff(&app, &pool, Role::Support, "+998901110002").await;
+    person(
+        &pool,
+        "=HYPERLINK(\"http://x\")",
+        Some("Ok"),
+        Some("+998901234567"),
+    )
+    .await;
+    person(&pool, "@risky", Some("-2+3"), None).await;
+    person(&pool, "Ўлмас", Some("\"quoted\""), None).await;
+    let other_admin = create_user(&pool, Role::Admin, "+998901110003").await;
+
+    let r = app
+        .get("/admin/users/export.csv?has_phone=false", &[&support])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let r = app.get("/admin/users/export.csv", &[&admin]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(r.body.starts_with('\u{feff}'), "UTF-8 BOM");
+    let lines: Vec<&str> = r.body.trim_start_matches('\u{feff}').lines().collect();
+    assert!(lines[0].starts_with("\"id\",\"firstName\""));
+    assert!(r.body.contains("\"'=HYPERLINK(\"\"http://x\"\")\""));
+    assert!(
+        r.body.contains("\"+998901234567\""),
+        "a phone stays as it is"
+    );
+    assert!(r.body.contains("\"'@risky\",\"'-2+3\""));
+    assert!(r.body.contains("\"Ўлмас\",\"\"\"quoted\"\"\""));
+    // An ADMIN's export holds only USER and SUPPORT rows.
+    assert!(!r.body.contains(&other_admin));
+    let expected_rows = count(
+        &pool,
+        r#"SELECT count(*) FROM "User" WHERE "role" IN ('USER', 'SUPPORT')"#,
+    )
+    .await;
+    assert_eq!(lines.len() as i64 - 1, expected_rows);
+    // The export is logged once the stream ends.
+    let mut logged = None;
+    for _ in 0..50 {
+        logged = sqlx::query_scalar::<_, serde_json::Value>(
+            r#"SELECT "metadata" FROM "EventLog" WHERE "eventType" = 'ADMIN_EXPORT'"#,
+        )
+        .fetch_optional(&pool)
+        .await
+        .unwrap();
+        if logged.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let logged = logged.expect("ADMIN_EXPORT event");
+    assert_eq!(logged["rows"], expected_rows);
+
+    let r = app
+        .get("/admin/users/export.csv?source=NOPE", &[&admin])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("source"));
+}
+
+#[sqlx::test]
+async fn bad_parameters_are_400_and_unknown_users_404(pool: PgPool) {
+    let app = app(pool.clone());
+    let cookie = staff(&app, &pool, Role::Support, "+998901119999").await;
+    let id = person(&pool, "Some", None, None).await;
+    for (url, param) in [
+        ("/admin/users?role=KING", "role"),
+        ("/admin/users?lang=Russian!", "lang"),
+        ("/admin/users?created_from=2026-13-01", "created_from"),
+        (
+            "/admin/users?created_from=2026-02-01&created_to=2026-01-01",
+            "created_to",
+        ),
+        ("/admin/users?has_telegram=yes", "has_telegram"),
+        ("/admin/users?sort=age", "sort"),
+        ("/admin/users?q=a+b+c+d+e+f", "q"),
+    ] {
+        let r = app.get(url, &[&cookie]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{url}");
+        assert!(r.body.contains(param), "{url} names {param}");
+    }
+    // A cursor of the created sort is no position in the name sort.
+    let r = app.get("/admin/users?per_page=1", &[&cookie]).await;
+    let i = r.body.find("id=\"next-page\"").unwrap();
+    let href = r.body[..i].rsplit("href=\"").next().unwrap();
+    let next = href.split('"').next().unwrap().replace("&amp;", "&");
+    let r = app.get(&format!("{next}&sort=name"), &[&cookie]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    for url in [
+        format!("/admin/users/{id}?platform=FAX"),
+        format!("/admin/users/{id}?date=yesterday"),
+        format!("/admin/users/{id}?before=forged.cursor"),
+        format!("/admin/users/{id}?at=no-such-event"),
+    ] {
+        let r = app.get(&url, &[&cookie]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{url}");
+    }
+    for url in ["/admin/users/no-such-user", "/admin/users/%00%01"] {
+        let r = app.get(url, &[&cookie]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{url}");
+    }
+    let long = format!("/admin/users/{}", "x".repeat(300));
+    assert_eq!(
+        app.get(&long, &[&cookie]).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[sqlx::test]
+async fn the_timeline_pages_filters_and_opens_at_an_event(pool: PgPool) {
+    let app = app(pool.clone());
+    let cookie = staff(&app, &pool, Role::Support, "+998901119999").await;
+    let id = person(&pool, "Timeline", Some("Owner"), None).await;
+    // 120 events a minute apart, every third on TELEGRAM, ending 2026-03-01 12:00 UTC.
+    sqlx::query(
+        r#"INSERT INTO "EventLog" ("id", "userId", "eventType", "platform", "metadata", "userAgent", "createdAt")
+           SELECT 'ev-' || lpad(g::text, 3, '0'), $1,
+                  CASE WHEN g % 2 = 0 THEN 'COURSE_START' ELSE 'PAGE_VIEW' END,
+                  CASE WHEN g % 3 = 0 THEN 'TELEGRAM' ELSE 'WEB' END::"RegistrationSource",
+                  jsonb_build_object('title', 'Дарс ' || g, 'nested', jsonb_build_object('k', g)),
+                  repeat('Mozilla/5.0 ', 40),
+                  timestamp '2026-03-01 12:00:00' - (120 - g) * interval '1 minute'
+           FROM generate_series(1, 120) g"#,
+    )
+    .bind(&id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let events = |body: &str| -> Vec<String> {
+        body.split("data-event-id=\"")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap().to_string())
+            .collect()
+    };
+    let r = app.get(&format!("/admin/users/{id}"), &[&cookie]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let first = events(&r.body);
+    assert_eq!(first.len(), 50);
+    assert_eq!(first[0], "ev-120");
+    assert!(r.body.contains("Дарс 120"), "non-ASCII metadata as text");
+    assert!(!r.body.contains("\\u0414"));
+    // Walk the rest through the signed cursor.
+    let i = r.body.find("id=\"timeline-older\"").unwrap();
+    let href = r.body[..i].rsplit("href=\"").next().unwrap();
+    let older = href.split('"').next().unwrap().replace("&amp;", "&");
+    let r = app.get(&older, &[&cookie]).await;
+    assert_eq!(events(&r.body)[0], "ev-070");
+
+    let r = app
+        .get(
+            &format!("/admin/users/{id}?platform=TELEGRAM&type=COURSE_START"),
+            &[&cookie],
+        )
+        .await;
+    let got = events(&r.body);
+    assert_eq!(got.len(), 20, "every sixth event");
+    assert!(got.iter().all(|e| {
+        let n: i32 = e[3..].parse().unwrap();
+        n % 6 == 0
+    }));
+
+    let r = app
+        .get(&format!("/admin/users/{id}?at=ev-042"), &[&cookie])
+        .await;
+    let got = events(&r.body);
+    assert_eq!(got[0], "ev-042");
+    let at = r.body.find("data-event-id=\"ev-042\"").unwrap();
+    let start = r.body[..at].rfind("<li").unwrap();
+    let end = at + r.body[at..].find('>').unwrap();
+    assert!(
+        r.body[start..end].contains("event highlight"),
+        "{}",
+        &r.body[start..end]
+    );
+
+    // 2026-03-01 in Tashkent ends at 19:00 UTC; the day before ends at 2026-02-28 19:00 UTC.
+    let r = app
+        .get(&format!("/admin/users/{id}?date=2026-02-28"), &[&cookie])
+        .await;
+    assert!(events(&r.body).is_empty(), "no events before that day ends");
+    let r = app
+        .get(&format!("/admin/users/{id}?date=2026-03-01"), &[&cookie])
+        .await;
+    assert_eq!(events(&r.body)[0], "ev-120");
+}
+
+#[sqlx::test]
+async fn role_changes_follow_the_matrix_and_are_audited(pool: PgPool) {
+    let app = app(pool.clone());
+    let admin = staff(&app, &pool, Role::Admin, "+998901110001").await;
+    let root = staff(&app, &pool, Role::SuperAdmin, "+998901110009").await;
+    let root_id: String =
+        sqlx::query_scalar(r#"SELECT "id" FROM "User" WHERE "phone" = '+998901110009'"#)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let target = person(&pool, "Target", None, None).await;
+    let other_admin = create_user(&pool, Role::Admin, "+998901110002").await;
+
+    let r = app
+        .post_form(
+            "/fn/users/set_role",
+            &format!("user_id={target}&role=SUPPORT"),
+            &[&admin],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let role: String = sqlx::query_scalar(r#"SELECT "role"::text FROM "User" WHERE "id" = $1"#)
+        .bind(&target)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(role, "SUPPORT");
+    let meta: serde_json::Value = sqlx::query_scalar(
+        r#"SELECT "metadata" FROM "EventLog" WHERE "eventType" = 'ADMIN_ROLE_CHANGE'"#,
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(meta["targetUserId"], target.as_str());
+    assert_eq!(meta["oldRole"], "USER");
+    assert_eq!(meta["newRole"], "SUPPORT");
+    // The action shows on the target's page as a staff action, not as their activity.
+    let page = app.get(&format!("/admin/users/{target}"), &[&admin]).await;
+    let staff_part = &page.body[page.body.find("id=\"staff-actions\"").unwrap()..];
+    let (staff_part, rest) = staff_part.split_at(staff_part.find("id=\"timeline\"").unwrap());
+    let timeline = &rest[..rest.find("class=\"pager\"").unwrap()];
+    assert!(staff_part.contains("ADMIN_ROLE_CHANGE"));
+    assert!(!timeline.contains("ADMIN_ROLE_CHANGE"));
+
+    for (who, body) in [
+        (&admin, format!("user_id={target}&role=ADMIN")),
+        (&admin, format!("user_id={other_admin}&role=USER")),
+    ] {
+        let r = app.post_form("/fn/users/set_role", &body, &[who]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{body}");
+    }
+    let r = app
+        .post_form(
+            "/fn/users/set_role",
+            &format!("user_id={root_id}&role=ADMIN"),
+            &[&root],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "the last SUPER_ADMIN keeps it"
+    );
+    let r = app
+        .post_form(
+            "/fn/users/set_role",
+            &format!("user_id={target}&role=KING"),
+            &[&root],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        count(
+            &pool,
+            r#"SELECT count(*) FROM "EventLog" WHERE "eventType" = 'ADMIN_ROLE_CHANGE'"#
+        )
+        .await,
+        1
+    );
+}
+
+#[sqlx::test]
+async fn staff_revoke_sessions_within_the_matrix(pool: PgPool) {
+    let app = app(pool.clone());
+    let admin = staff(&app, &pool, Role::Admin, "+998901110001").await;
+    let victim_id = create_user(&pool, Role::User, "+998901110005").await;
+    let victim = app.login("+998901110005", PASSWORD).await.unwrap();
+    let peer_id = create_user(&pool, Role::Admin, "+998901110006").await;
+    app.login("+998901110006", PASSWORD).await.unwrap();
+    let sid = |uid: String| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(r#"SELECT "id" FROM "Session" WHERE "userId" = $1"#)
+                .bind(uid)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let peer_session = sid(peer_id.clone()).await;
+    let r = app
+        .post_form(
+            "/fn/users/revoke_session",
+            &format!("user_id={peer_id}&session_id={peer_session}"),
+            &[&admin],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let victim_session = sid(victim_id.clone()).await;
+    let r = app
+        .post_form(
+            "/fn/users/revoke_session",
+            &format!("user_id={victim_id}&session_id={victim_session}"),
+            &[&admin],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The revoked browser is signed out at its next request.
+    let r = app.get("/account", &[&victim]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let by: String = sqlx::query_scalar(
+        r#"SELECT "metadata"->>'targetUserId' FROM "EventLog" WHERE "eventType" = 'SESSION_REVOKED'"#,
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(by, victim_id);
+}
