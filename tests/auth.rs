@@ -399,6 +399,13 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
             "payload=%7B%7D&link=true",
             Some(Role::User),
         ),
+        ("/fn/api_keys/list", "", Some(Role::SuperAdmin)),
+        (
+            "/fn/api_keys/create",
+            "name=matrix&platform=WEB",
+            Some(Role::SuperAdmin),
+        ),
+        ("/fn/api_keys/revoke", "id=x", Some(Role::SuperAdmin)),
     ];
     let registered: Vec<String> = leptos::server_fn::axum::server_fn_paths()
         .map(|(p, _)| p.to_string())
@@ -417,7 +424,10 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
                 (None, _) => StatusCode::OK,
                 (Some(_), 0) => StatusCode::UNAUTHORIZED,
                 (Some(m), i) if (i as u8) > (*m as u8) => {
-                    if *path == "/fn/account/revoke_session" || *path == "/fn/telegram/widget" {
+                    if *path == "/fn/account/revoke_session"
+                        || *path == "/fn/telegram/widget"
+                        || *path == "/fn/api_keys/revoke"
+                    {
                         StatusCode::NOT_FOUND
                     } else {
                         StatusCode::OK
@@ -435,6 +445,7 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
         ("/admin", Some(Role::Support)),
         ("/admin/users", Some(Role::Support)),
         ("/admin/events", Some(Role::Support)),
+        ("/admin/api-keys", Some(Role::SuperAdmin)),
     ];
     for (path, min) in pages {
         for (i, c) in cookies.iter().enumerate() {
