@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/users") view=crate::users::UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users/:id") view=crate::users::detail::UserPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/events") view=crate::events::EventsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/api-keys") view=crate::ingest::ApiKeysPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>
@@ -81,12 +82,14 @@ fn Layout(children: Children) -> impl IntoView {
                     let me = me.await.ok().flatten();
                     me.map(|u| {
                         let staff = u.role >= Role::Support;
+                        let super_admin = u.role == Role::SuperAdmin;
                         view! {
                             {staff.then(|| view! {
                                 <nav class="mainnav">
                                     <a href="/admin">"Dashboard"</a>
                                     <a href="/admin/users">"Users"</a>
                                     <a href="/admin/events">"Events"</a>
+                                    {super_admin.then(|| view! { <a href="/admin/api-keys">"API keys"</a> })}
                                 </nav>
                             })}
                             <div class="who">

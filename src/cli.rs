@@ -2,7 +2,7 @@
 //! 1 for everything else.
 
 use crate::config::{Config, Secret};
-use crate::model::Role;
+use crate::model::{Platform, Role};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -30,6 +30,29 @@ pub enum Command {
     /// Telegram helpers.
     #[command(subcommand)]
     Telegram(TelegramCommand),
+    /// Manage the API keys of the other platforms (for POST /api/v1/events).
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key; prints `id: …` and `key: …` (the key is shown only this once).
+    Create {
+        /// The platform the key speaks for: WEB, TELEGRAM or MOBILE_APP.
+        #[arg(long, value_parser = parse_platform)]
+        platform: Platform,
+        /// Who uses the key, e.g. "Telegram bot".
+        #[arg(long)]
+        name: String,
+    },
+    /// List the keys (never the keys themselves).
+    List,
+    /// Revoke a key by its id; requests with it are refused from then on.
+    Revoke {
+        /// The key's id, as `create` and `list` print it.
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +118,10 @@ fn parse_role(s: &str) -> Result<Role, String> {
     s.parse()
 }
 
+fn parse_platform(s: &str) -> Result<Platform, String> {
+    s.parse()
+}
+
 /// A failure of a command, printed as one line.
 #[derive(Debug)]
 pub struct CliError(pub String);
@@ -135,6 +162,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             Ok(())
         }
         Command::Admin(cmd) => admin(config, cmd).await,
+        Command::ApiKey(cmd) => api_key(config, cmd).await,
         Command::Telegram(TelegramCommand::Sign {
             id,
             first_name,
@@ -302,5 +330,66 @@ async fn admin(config: Config, cmd: AdminCommand) -> Result<(), CliError> {
                 })),
             }
         }
+    }
+}
+
+async fn api_key(config: Config, cmd: ApiKeyCommand) -> Result<(), CliError> {
+    use crate::ingest::ssr;
+    let pool = crate::db::connect(config.require_database_url()?, 2)
+        .await
+        .map_err(CliError)?;
+    crate::db::migrate(&pool).await.map_err(CliError)?;
+    let utc = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M:%SZ").to_string();
+    match cmd {
+        ApiKeyCommand::Create { platform, name } => {
+            let name = ssr::check_name(&name).map_err(CliError)?;
+            let k = ssr::create_key(&pool, &name, platform)
+                .await
+                .map_err(|e| CliError(e.to_string()))?;
+            println!("id: {}", k.id);
+            println!("key: {}", k.key);
+            Ok(())
+        }
+        ApiKeyCommand::List => {
+            let keys = ssr::list_keys(&pool)
+                .await
+                .map_err(|e| CliError(e.to_string()))?;
+            if keys.is_empty() {
+                println!("no API keys");
+                return Ok(());
+            }
+            println!("id\tname\tplatform\tcreated\tlast used\trevoked");
+            for k in keys {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    k.id,
+                    k.name,
+                    k.platform,
+                    utc(k.created_at),
+                    k.last_used_at.map(utc).unwrap_or_else(|| "never".into()),
+                    k.revoked_at.map(utc).unwrap_or_else(|| "-".into()),
+                );
+            }
+            Ok(())
+        }
+        ApiKeyCommand::Revoke { id } => match ssr::revoke_key(&pool, &id).await {
+            Ok(ssr::Revoked::Now(k)) => {
+                println!("revoked {} ({})", k.id, k.name);
+                Ok(())
+            }
+            Ok(ssr::Revoked::Already(k)) => {
+                println!(
+                    "{} ({}) was already revoked at {}",
+                    k.id,
+                    k.name,
+                    k.revoked_at.map(utc).unwrap_or_default()
+                );
+                Ok(())
+            }
+            Err(crate::error::AppError::NotFound(_)) => {
+                Err(CliError(format!("api-key: no key has id {id:?}")))
+            }
+            Err(e) => Err(CliError(e.to_string())),
+        },
     }
 }

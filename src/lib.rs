@@ -7,6 +7,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod error;
 pub mod events;
+pub mod ingest;
 pub mod model;
 pub mod telegram;
 pub mod users;

@@ -5,7 +5,7 @@ use crate::app::{shell, App};
 use crate::auth::ssr::{csrf_guard, page_guard, resolve_user, PgSessionStore, SESSION_COOKIE};
 use crate::config::Config;
 use crate::state::AppState;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -122,13 +122,24 @@ fn api_router(state: &AppState) -> Router<AppState> {
         .allow_methods([http::Method::GET, http::Method::POST])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(Duration::from_secs(600));
-    Router::new()
+    // Each route has its own body limit: sign-in bodies are small; event batches may be up
+    // to 1 MiB, and the ingestion handler answers a larger one with the JSON 413 itself.
+    let sign_in = Router::new()
         .route(
             "/auth/telegram",
             post(crate::telegram::handlers::api_sign_in),
         )
         .route("/session", get(crate::telegram::handlers::api_session))
-        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+        .layer(DefaultBodyLimit::max(64 * 1024));
+    let ingest = Router::new()
+        .route("/events", post(crate::ingest::handlers::post_events))
+        .layer(DefaultBodyLimit::max(
+            crate::ingest::handlers::MAX_BODY_BYTES,
+        ));
+    Router::new()
+        .merge(sign_in)
+        .merge(ingest)
+        .route("/openapi.json", get(crate::ingest::handlers::openapi))
         .layer(cors)
 }
 

@@ -414,6 +414,13 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
             "payload=%7B%7D&link=true",
             Some(Role::User),
         ),
+        ("/fn/api_keys/list", "", Some(Role::SuperAdmin)),
+        (
+            "/fn/api_keys/create",
+            "name=matrix&platform=WEB",
+            Some(Role::SuperAdmin),
+        ),
+        ("/fn/api_keys/revoke", "id=x", Some(Role::SuperAdmin)),
     ];
     let registered: Vec<String> = leptos::server_fn::axum::server_fn_paths()
         .map(|(p, _)| p.to_string())
@@ -438,6 +445,7 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
                         "/fn/users/detail",
                         "/fn/users/set_role",
                         "/fn/users/revoke_session",
+                        "/fn/api_keys/revoke",
                     ]
                     .contains(path)
                     {
@@ -458,6 +466,7 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
         ("/admin", Some(Role::Support)),
         ("/admin/users", Some(Role::Support)),
         ("/admin/events", Some(Role::Support)),
+        ("/admin/api-keys", Some(Role::SuperAdmin)),
     ];
     for (path, min) in pages {
         for (i, c) in cookies.iter().enumerate() {
