@@ -37,6 +37,8 @@ pub fn role_choices(actor: Role, target: Role) -> Vec<Role> {
     }
 }
 
+// One row of "EventLog", column by column, as the page shows it.
+#[allow(clippy::too_many_arguments)]
 fn event(
     tz: Tz,
     id: String,

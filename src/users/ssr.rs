@@ -703,52 +703,6 @@ pub async fn export(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_neutralises_formulas_but_not_numbers() {
-        assert_eq!(csv_cell("=1+2"), "\"'=1+2\"");
-        assert_eq!(csv_cell("+cmd|' /C calc'!A0"), "\"'+cmd|' /C calc'!A0\"");
-        assert_eq!(csv_cell("-2+3"), "\"'-2+3\"");
-        assert_eq!(csv_cell("@SUM(A1)"), "\"'@SUM(A1)\"");
-        assert_eq!(csv_cell("\tx"), "\"'\tx\"");
-        assert_eq!(csv_cell("\rx"), "\"'\rx\"");
-        assert_eq!(csv_cell("+998901234567"), "\"+998901234567\"");
-        assert_eq!(csv_cell("-12.5"), "\"-12.5\"");
-        assert_eq!(csv_cell("5000000001"), "\"5000000001\"");
-        assert_eq!(csv_cell("O\"Neil"), "\"O\"\"Neil\"");
-        assert_eq!(csv_cell("+"), "\"'+\"");
-        assert_eq!(csv_cell("-."), "\"'-.\"");
-    }
-
-    #[test]
-    fn searches_are_classified() {
-        let s = parse_search("+998 (90) 123-45-67").unwrap().unwrap();
-        assert_eq!(s.digits.as_deref(), Some("998901234567"));
-        assert!(s.words.is_empty());
-        let s = parse_search("@Shahzod_99").unwrap().unwrap();
-        assert_eq!(s.words, vec!["Shahzod_99"]);
-        assert_eq!(s.user_id.as_deref(), Some("@Shahzod_99"));
-        let s = parse_search("  Ғулом   Каримов ").unwrap().unwrap();
-        assert_eq!(s.words, vec!["Ғулом", "Каримов"]);
-        assert_eq!(s.user_id, None);
-        assert!(parse_search("   ").unwrap().is_none());
-        assert!(parse_search("a b c d e f").is_err());
-        assert!(parse_search(&"x".repeat(201)).is_err());
-    }
-
-    #[test]
-    fn local_days_start_at_local_midnight() {
-        let d = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
-        assert_eq!(
-            day_start_utc(chrono_tz::Asia::Tashkent, d).to_string(),
-            "2026-02-28 19:00:00"
-        );
-    }
-}
-
 /// `GET /admin/users/export.csv?…`: the list's filter as CSV, for ADMIN and SUPER_ADMIN
 /// (an ADMIN's export holds only the people they may manage: USER and SUPPORT).
 pub async fn export_csv(
@@ -801,4 +755,50 @@ pub async fn export_csv(
         body,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_neutralises_formulas_but_not_numbers() {
+        assert_eq!(csv_cell("=1+2"), "\"'=1+2\"");
+        assert_eq!(csv_cell("+cmd|' /C calc'!A0"), "\"'+cmd|' /C calc'!A0\"");
+        assert_eq!(csv_cell("-2+3"), "\"'-2+3\"");
+        assert_eq!(csv_cell("@SUM(A1)"), "\"'@SUM(A1)\"");
+        assert_eq!(csv_cell("\tx"), "\"'\tx\"");
+        assert_eq!(csv_cell("\rx"), "\"'\rx\"");
+        assert_eq!(csv_cell("+998901234567"), "\"+998901234567\"");
+        assert_eq!(csv_cell("-12.5"), "\"-12.5\"");
+        assert_eq!(csv_cell("5000000001"), "\"5000000001\"");
+        assert_eq!(csv_cell("O\"Neil"), "\"O\"\"Neil\"");
+        assert_eq!(csv_cell("+"), "\"'+\"");
+        assert_eq!(csv_cell("-."), "\"'-.\"");
+    }
+
+    #[test]
+    fn searches_are_classified() {
+        let s = parse_search("+998 (90) 123-45-67").unwrap().unwrap();
+        assert_eq!(s.digits.as_deref(), Some("998901234567"));
+        assert!(s.words.is_empty());
+        let s = parse_search("@Shahzod_99").unwrap().unwrap();
+        assert_eq!(s.words, vec!["Shahzod_99"]);
+        assert_eq!(s.user_id.as_deref(), Some("@Shahzod_99"));
+        let s = parse_search("  Ғулом   Каримов ").unwrap().unwrap();
+        assert_eq!(s.words, vec!["Ғулом", "Каримов"]);
+        assert_eq!(s.user_id, None);
+        assert!(parse_search("   ").unwrap().is_none());
+        assert!(parse_search("a b c d e f").is_err());
+        assert!(parse_search(&"x".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn local_days_start_at_local_midnight() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        assert_eq!(
+            day_start_utc(chrono_tz::Asia::Tashkent, d).to_string(),
+            "2026-02-28 19:00:00"
+        );
+    }
 }
