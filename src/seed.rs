@@ -252,6 +252,7 @@ const APP_UAS: &[&str] = &[
 const IP_PREFIXES: &[&str] = &[
     "84.54", "213.230", "195.158", "185.139", "188.113", "37.110", "95.46", "91.196",
 ];
+// Demo phones never use the 20 prefix: the scripts give their staff accounts +99820… numbers.
 const PHONE_PREFIXES: &[&str] = &[
     "90", "91", "93", "94", "95", "97", "98", "99", "33", "88", "77", "50",
 ];

@@ -1,8 +1,8 @@
 import { expect, Page, TestInfo } from "@playwright/test";
 
-export const ADMIN_PHONE = process.env.E2E_ADMIN_PHONE ?? "+998900000001";
+export const ADMIN_PHONE = process.env.E2E_ADMIN_PHONE ?? "+998200000001";
 export const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD ?? "e2e-admin-password";
-export const USER_PHONE = process.env.E2E_USER_PHONE ?? "+998900000002";
+export const USER_PHONE = process.env.E2E_USER_PHONE ?? "+998200000002";
 export const USER_PASSWORD = process.env.E2E_USER_PASSWORD ?? "e2e-user-password";
 
 export function hydrated(testInfo: TestInfo): boolean {
