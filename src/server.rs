@@ -176,6 +176,9 @@ pub fn spawn_housekeeping(pool: PgPool) {
             if let Err(e) = crate::users::ssr::compact_counts(&pool).await {
                 tracing::warn!(error = %e, "user count compaction failed");
             }
+            if let Err(e) = crate::dashboard::ssr::compact(&pool).await {
+                tracing::warn!(error = %e, "activity rollup compaction failed");
+            }
             let _ = sqlx::query!(
                 r#"DELETE FROM "TelegramLoginReplay" WHERE "expiresAt" < (now() AT TIME ZONE 'UTC')"#
             )

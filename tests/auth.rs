@@ -391,7 +391,11 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
         ),
         ("/fn/users/list", "query[per_page]=5", Some(Role::Support)),
         ("/fn/dashboard/get", "", Some(Role::Support)),
-        ("/fn/events/recent", "", Some(Role::Support)),
+        (
+            "/fn/events/list",
+            "query[platform]=WEB",
+            Some(Role::Support),
+        ),
         (
             "/fn/users/detail",
             "id=nobody&query[at]=",
