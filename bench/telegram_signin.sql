@@ -13,10 +13,10 @@ ON CONFLICT ("telegramId") DO UPDATE SET
     "updatedAt" = EXCLUDED."updatedAt"
 RETURNING "id" AS uid \gset
 INSERT INTO "TelegramLoginReplay" ("digest", "userId", "expiresAt")
-VALUES (md5(random()::text) || md5(random()::text), :'uid', now() AT TIME ZONE 'UTC' + interval '1 day')
+VALUES (md5(random()::text) || md5(random()::text), :uid, now() AT TIME ZONE 'UTC' + interval '1 day')
 ON CONFLICT ("digest") DO NOTHING;
 INSERT INTO "Session" ("id", "userId", "token", "platform", "deviceInfo", "expiresAt")
-VALUES (gen_random_uuid()::text, :'uid', md5(random()::text) || md5(random()::text), 'TELEGRAM', 'wrk', now() AT TIME ZONE 'UTC' + interval '7 days');
+VALUES (gen_random_uuid()::text, :uid, md5(random()::text) || md5(random()::text), 'TELEGRAM', 'wrk', now() AT TIME ZONE 'UTC' + interval '7 days');
 INSERT INTO "EventLog" ("id", "userId", "eventType", "platform", "metadata", "ipAddress", "userAgent")
-VALUES (gen_random_uuid()::text, :'uid', 'LOGIN', 'TELEGRAM', '{"method": "telegram_widget_redirect", "isNewUser": false}', '127.0.0.1', 'wrk');
+VALUES (gen_random_uuid()::text, :uid, 'LOGIN', 'TELEGRAM', '{"method": "telegram_widget_redirect", "isNewUser": false}', '127.0.0.1', 'wrk');
 COMMIT;
