@@ -217,6 +217,11 @@ async fn serve(config: Config) -> Result<(), CliError> {
         .await
         .map_err(CliError)?;
     crate::db::migrate(&pool).await.map_err(CliError)?;
+    // A changed PORTAL_TIMEZONE rebuilds the rollups here, before listening, rather than
+    // inside the first dashboard request.
+    crate::dashboard::ssr::ensure_zone(&pool, config.timezone)
+        .await
+        .map_err(|e| CliError(format!("activity rollups: {e}")))?;
     let addr = config.site_addr;
     let state = crate::server::app_state(pool.clone(), config);
     crate::server::spawn_housekeeping(pool);
