@@ -126,6 +126,15 @@ pub fn NotFound() -> impl IntoView {
 /// How a page shows an error of its data: the status was already set where it was made.
 #[component]
 pub fn ErrorBox(error: AppError) -> impl IntoView {
+    // Reached by a client-side navigation after the session ended (revoked elsewhere, or
+    // expired): load the page for real, so the server's guard sends the person to sign in
+    // and back here afterwards. A server-rendered page never gets here unauthorised.
+    #[cfg(feature = "hydrate")]
+    if matches!(error, AppError::Unauthorized) {
+        Effect::new(|_| {
+            let _ = window().location().reload();
+        });
+    }
     let (title, hint) = match &error {
         AppError::Unauthorized => (
             "Sign in required",

@@ -87,7 +87,7 @@ pub struct EventsPage {
 }
 
 #[server(prefix = "/fn", endpoint = "events/list")]
-pub async fn list_events(query: EventQuery) -> Result<EventsPage, AppError> {
+pub async fn list_events(#[server(default)] query: EventQuery) -> Result<EventsPage, AppError> {
     let _staff = crate::auth::ssr::require_role(crate::model::Role::Support)?;
     let state = crate::state::AppState::get()?;
     ssr::list(&state, &query).await

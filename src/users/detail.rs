@@ -86,7 +86,10 @@ pub struct UserDetail {
 }
 
 #[server(prefix = "/fn", endpoint = "users/detail")]
-pub async fn get_user_detail(id: String, query: TimelineQuery) -> Result<UserDetail, AppError> {
+pub async fn get_user_detail(
+    id: String,
+    #[server(default)] query: TimelineQuery,
+) -> Result<UserDetail, AppError> {
     let me = crate::auth::ssr::require_role(Role::Support)?;
     let state = crate::state::AppState::get()?;
     super::detail_ssr::load(&state, &me, &id, &query).await

@@ -206,7 +206,7 @@ pub struct UsersPage {
 }
 
 #[server(prefix = "/fn", endpoint = "users/list")]
-pub async fn list_users(query: UserListQuery) -> Result<UsersPage, AppError> {
+pub async fn list_users(#[server(default)] query: UserListQuery) -> Result<UsersPage, AppError> {
     let _staff = crate::auth::ssr::require_role(crate::model::Role::Support)?;
     let state = crate::state::AppState::get()?;
     ssr::list(&state, &query).await
