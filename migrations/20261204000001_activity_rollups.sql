@@ -8,7 +8,8 @@
 -- built in is recorded in "ActivityRollupState"; when the portal runs with another zone it
 -- rebuilds them once (portal_rebuild_activity_rollups).
 --
--- Staff actions ("eventType" ADMIN_* or SESSION_REVOKED, CONTRACT §2) are no user's
+-- Staff actions ("eventType" ADMIN_* or SESSION_REVOKED, CONTRACT §2) and failed sign-ins
+-- (LOGIN_FAILED: anyone who knows a phone number can cause one) are no user's
 -- activity and are left out of every figure here.
 
 CREATE TABLE IF NOT EXISTS "ActivityRollupState" (
@@ -63,9 +64,9 @@ CREATE TABLE IF NOT EXISTS "ActiveUserDelta" (
 );
 CREATE INDEX IF NOT EXISTS "ActiveUserDelta_lastDay_idx" ON "ActiveUserDelta"("lastDay");
 
-CREATE OR REPLACE FUNCTION portal_is_staff_action(t TEXT) RETURNS BOOLEAN
+CREATE OR REPLACE FUNCTION portal_is_not_activity(t TEXT) RETURNS BOOLEAN
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT starts_with(t, 'ADMIN_') OR t = 'SESSION_REVOKED' $$;
+    AS $$ SELECT starts_with(t, 'ADMIN_') OR t IN ('SESSION_REVOKED', 'LOGIN_FAILED') $$;
 
 -- The local day of a UTC "TIMESTAMP(3)" in zone tz.
 CREATE OR REPLACE FUNCTION portal_local_day(t TIMESTAMP, tz TEXT) RETURNS DATE
@@ -143,6 +144,10 @@ BEGIN
     IF users IS NULL OR cardinality(users) = 0 THEN
         RETURN;
     END IF;
+    -- Two writers recomputing one person would both delete, then both insert the same key:
+    -- take each person's lock first, in one order so two batches cannot deadlock.
+    PERFORM pg_advisory_xact_lock(hashtextextended(u, 0))
+    FROM (SELECT DISTINCT unnest(users) AS u ORDER BY 1) s;
     WITH gone AS (
         DELETE FROM "UserLastActive" WHERE "userId" = ANY (users) RETURNING "scope", "lastDay"
     )
@@ -152,7 +157,7 @@ BEGIN
     WITH last AS (
         SELECT "userId", "platform"::text AS p, max("createdAt") AS t
         FROM "EventLog"
-        WHERE "userId" = ANY (users) AND NOT portal_is_staff_action("eventType")
+        WHERE "userId" = ANY (users) AND NOT portal_is_not_activity("eventType")
         GROUP BY 1, 2
     ), fresh AS (
         INSERT INTO "UserLastActive" ("userId", "scope", "lastDay")
@@ -171,7 +176,7 @@ DECLARE tz TEXT := portal_rollup_timezone();
 BEGIN
     INSERT INTO "EventCountDelta" ("day", "platform", "eventType", "delta")
     SELECT portal_local_day("createdAt", tz), "platform", "eventType", count(*)
-    FROM portal_new WHERE NOT portal_is_staff_action("eventType")
+    FROM portal_new WHERE NOT portal_is_not_activity("eventType")
     GROUP BY 1, 2, 3;
 
     -- Each person's newest day per scope in this statement; a row moves only forward, and
@@ -179,7 +184,7 @@ BEGIN
     -- Rows are taken in key order so that concurrent batches lock them in the same order.
     WITH last AS (
         SELECT "userId", "platform"::text AS p, max("createdAt") AS t
-        FROM portal_new WHERE NOT portal_is_staff_action("eventType")
+        FROM portal_new WHERE NOT portal_is_not_activity("eventType")
         GROUP BY 1, 2
     ), wanted AS (
         SELECT "userId", p AS "scope", portal_local_day(t, tz) AS d FROM last
@@ -209,10 +214,10 @@ DECLARE tz TEXT := portal_rollup_timezone();
 BEGIN
     INSERT INTO "EventCountDelta" ("day", "platform", "eventType", "delta")
     SELECT portal_local_day("createdAt", tz), "platform", "eventType", -count(*)
-    FROM portal_old WHERE NOT portal_is_staff_action("eventType")
+    FROM portal_old WHERE NOT portal_is_not_activity("eventType")
     GROUP BY 1, 2, 3;
     PERFORM portal_recompute_last_active(
-        ARRAY(SELECT DISTINCT "userId" FROM portal_old WHERE NOT portal_is_staff_action("eventType")),
+        ARRAY(SELECT DISTINCT "userId" FROM portal_old WHERE NOT portal_is_not_activity("eventType")),
         tz);
     RETURN NULL;
 END
@@ -224,10 +229,10 @@ BEGIN
     INSERT INTO "EventCountDelta" ("day", "platform", "eventType", "delta")
     SELECT d, p, t, sum(n) FROM (
         SELECT portal_local_day("createdAt", tz) AS d, "platform" AS p, "eventType" AS t, -1 AS n
-        FROM portal_old WHERE NOT portal_is_staff_action("eventType")
+        FROM portal_old WHERE NOT portal_is_not_activity("eventType")
         UNION ALL
         SELECT portal_local_day("createdAt", tz), "platform", "eventType", 1
-        FROM portal_new WHERE NOT portal_is_staff_action("eventType")
+        FROM portal_new WHERE NOT portal_is_not_activity("eventType")
     ) changes
     GROUP BY 1, 2, 3 HAVING sum(n) <> 0;
     -- Only people whose rows changed in a way that matters (not a metadata edit).
@@ -290,12 +295,12 @@ BEGIN
 
     INSERT INTO "EventCountDelta" ("day", "platform", "eventType", "delta")
     SELECT portal_local_day("createdAt", tz), "platform", "eventType", count(*)
-    FROM "EventLog" WHERE NOT portal_is_staff_action("eventType")
+    FROM "EventLog" WHERE NOT portal_is_not_activity("eventType")
     GROUP BY 1, 2, 3;
 
     WITH last AS (
         SELECT "userId", "platform"::text AS p, max("createdAt") AS t
-        FROM "EventLog" WHERE NOT portal_is_staff_action("eventType")
+        FROM "EventLog" WHERE NOT portal_is_not_activity("eventType")
         GROUP BY 1, 2
     )
     INSERT INTO "UserLastActive" ("userId", "scope", "lastDay")

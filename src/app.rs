@@ -123,16 +123,26 @@ pub fn NotFound() -> impl IntoView {
     }
 }
 
+#[cfg(feature = "hydrate")]
+thread_local! {
+    /// The address the document was loaded from, before any client-side navigation.
+    pub static LOADED_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
 /// How a page shows an error of its data: the status was already set where it was made.
 #[component]
 pub fn ErrorBox(error: AppError) -> impl IntoView {
     // Reached by a client-side navigation after the session ended (revoked elsewhere, or
     // expired): load the page for real, so the server's guard sends the person to sign in
     // and back here afterwards. A server-rendered page never gets here unauthorised.
+    // When the server itself rendered this error, a reload would only render it again.
     #[cfg(feature = "hydrate")]
     if matches!(error, AppError::Unauthorized) {
         Effect::new(|_| {
-            let _ = window().location().reload();
+            let here = window().location().href().ok();
+            if here.is_some() && here != LOADED_AT.with(|l| l.borrow().clone()) {
+                let _ = window().location().reload();
+            }
         });
     }
     let (title, hint) = match &error {

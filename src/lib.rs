@@ -31,6 +31,7 @@ pub mod time_fmt;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    app::LOADED_AT.with(|l| *l.borrow_mut() = leptos::prelude::window().location().href().ok());
     leptos::mount::hydrate_body(app::App);
     // A marker the browser tests wait for before relying on client-side behaviour.
     if let Some(body) = leptos::prelude::document().body() {

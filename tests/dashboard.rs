@@ -12,8 +12,7 @@ use unified_portal::model::Role;
 use unified_portal::seed::{run, SeedOptions};
 
 const ZONE: &str = "Asia/Tashkent";
-const NOT_STAFF: &str =
-    r#"NOT (left("eventType", 6) = 'ADMIN_' OR "eventType" = 'SESSION_REVOKED')"#;
+const COUNTED: &str = r#"NOT (left("eventType", 6) = 'ADMIN_' OR "eventType" IN ('SESSION_REVOKED', 'LOGIN_FAILED'))"#;
 
 async fn seeded(pool: &PgPool) -> (TestApp, String) {
     run(
@@ -123,7 +122,7 @@ async fn ground_truth(pool: &PgPool, period: i64) -> BTreeMap<String, i64> {
     // first local day.
     let eday = local_day(r#""createdAt""#);
     let active: Vec<(String, i64, i64, i64)> = sqlx::query_as(&format!(
-        r#"WITH a AS (SELECT "userId", "platform"::text AS p, {eday} AS d FROM "EventLog" WHERE {NOT_STAFF})
+        r#"WITH a AS (SELECT "userId", "platform"::text AS p, {eday} AS d FROM "EventLog" WHERE {COUNTED})
            SELECT p, count(DISTINCT "userId") FILTER (WHERE d >= $1),
                      count(DISTINCT "userId") FILTER (WHERE d >= $1 - 6),
                      count(DISTINCT "userId") FILTER (WHERE d >= $1 - 29)
@@ -158,7 +157,7 @@ async fn ground_truth(pool: &PgPool, period: i64) -> BTreeMap<String, i64> {
     .unwrap();
     let events: Vec<(chrono::NaiveDate, String, i64)> = sqlx::query_as(&format!(
         r#"SELECT {eday}, "platform"::text, count(*) FROM "EventLog"
-           WHERE {NOT_STAFF} AND {eday} BETWEEN $1 AND $2 GROUP BY 1, 2"#
+           WHERE {COUNTED} AND {eday} BETWEEN $1 AND $2 GROUP BY 1, 2"#
     ))
     .bind(start)
     .bind(today)
@@ -182,7 +181,7 @@ async fn ground_truth(pool: &PgPool, period: i64) -> BTreeMap<String, i64> {
     // Top event types of the period.
     let top: Vec<(String, i64)> = sqlx::query_as(&format!(
         r#"SELECT "eventType", count(*) FROM "EventLog"
-           WHERE {NOT_STAFF} AND {eday} BETWEEN $1 AND $2
+           WHERE {COUNTED} AND {eday} BETWEEN $1 AND $2
            GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10"#
     ))
     .bind(start)
@@ -219,7 +218,7 @@ async fn top_types_order(pool: &PgPool, period: i64) -> Vec<String> {
     let eday = local_day(r#""createdAt""#);
     sqlx::query_scalar(&format!(
         r#"SELECT "eventType" FROM "EventLog"
-           WHERE {NOT_STAFF} AND {eday} BETWEEN $1 - ($2::int - 1) AND $1
+           WHERE {COUNTED} AND {eday} BETWEEN $1 - ($2::int - 1) AND $1
            GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 10"#
     ))
     .bind(today)

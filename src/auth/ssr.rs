@@ -741,7 +741,8 @@ pub async fn resolve_user(session: Session, mut req: Request, next: Next) -> Res
 /// Pages under /admin and /account need a signed-in caller: anonymous visitors go to
 /// /login and come back afterwards. Roles are then checked by each page's own data.
 pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
+    // "/account/" renders the account page too, so it is guarded the same.
+    let path = req.uri().path().trim_end_matches('/');
     let guarded = path == "/admin" || path.starts_with("/admin/") || path == "/account";
     if guarded && req.method() == Method::GET && req.extensions().get::<CurrentUser>().is_none() {
         let target = req
