@@ -128,6 +128,9 @@ def explain(title, sql, params):
 
 
 def row(name, path, cookie, target=None, **kw):
+    # wrk counts a redirect as success: make sure this is the page itself (urllib raises on
+    # anything but 2xx here, since redirects are not followed).
+    get(path, cookie)
     rps, p50, p99 = wrk(path, cookie, **kw)
     log(f"{name}: p50 {p50:.2f} ms, p99 {p99:.2f} ms, {rps:.0f} req/s")
     say(f"| {name} | `{path[:90]}{'…' if len(path) > 90 else ''}` | {p50:.2f} | {p99:.2f} | {rps:.0f} | {target or ''} |")

@@ -134,9 +134,12 @@ build_portal() {
   cargo leptos build
 }
 
+# Waits for a portal to answer /healthz; with a PID, gives up as soon as that process is gone
+# (it could not bind, say) rather than taking another server's answer for its own.
 wait_healthy() {
-  local url="$1"
+  local url="$1" pid="${2:-}"
   for _ in $(seq 1 120); do
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
     if curl -fsS "$url/healthz" >/dev/null 2>&1; then return 0; fi
     sleep 0.5
   done
