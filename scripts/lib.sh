@@ -25,6 +25,9 @@ export LEPTOS_SITE_ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
 export LEPTOS_RELOAD_PORT=3001
 # cargo install builds release binaries; these settings make the one-time installs faster.
 INSTALL_ENV=(env CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16)
+# cargo-leptos and sqlx-cli mostly wait on cargo, so an unoptimised build serves as well and
+# compiles in a fraction of the time (cargo-leptos: 8 min instead of ~20 on 2 cores).
+DEBUG_INSTALL=(env CARGO_PROFILE_DEV_DEBUG=0 cargo install --debug)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -46,8 +49,8 @@ ensure_rust_tools() {
     rustup target add wasm32-unknown-unknown
   fi
   if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (one time, ~20 min)"
-    "${INSTALL_ENV[@]}" cargo install --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION"
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (one time, ~8 min)"
+    "${DEBUG_INSTALL[@]}" --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION"
   fi
   if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
     log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (one time, ~6 min)"
@@ -58,7 +61,7 @@ ensure_rust_tools() {
 ensure_sqlx_cli() {
   if ! cargo sqlx --version 2>/dev/null | grep -q "$SQLX_CLI_VERSION"; then
     log "installing sqlx-cli $SQLX_CLI_VERSION (one time)"
-    "${INSTALL_ENV[@]}" cargo install sqlx-cli --version "$SQLX_CLI_VERSION" --no-default-features --features postgres,rustls --locked
+    "${DEBUG_INSTALL[@]}" sqlx-cli --version "$SQLX_CLI_VERSION" --no-default-features --features postgres,rustls --locked
   fi
 }
 
