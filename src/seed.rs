@@ -642,13 +642,9 @@ pub async fn run(pool: &PgPool, opts: SeedOptions) -> Result<SeedReport, String>
         ));
     }
     let mut rng = StdRng::seed_from_u64(opts.seed);
-    // Anchored to today's midnight (UTC) so that the data always looks recent.
-    let anchor = Utc::now()
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        + Duration::days(1)
-        - Duration::seconds(1);
+    // Anchored to now, so the data looks recent and nothing lies in the future (the ingestion
+    // API refuses future times too).
+    let anchor = Utc::now().naive_utc() - Duration::seconds(1);
     let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
     // Building an index once over sorted data is far cheaper than a million random
     // insertions into it, so the secondary indexes are set aside during the load and

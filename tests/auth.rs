@@ -344,6 +344,8 @@ async fn cross_site_posts_with_cookies_are_refused(pool: PgPool) {
     let c = app.login(ADMIN, PASSWORD).await.unwrap();
     for (name, value) in [
         ("origin", "https://evil.example"),
+        // A sandboxed frame or a data: page of any site.
+        ("origin", "null"),
         ("referer", "https://evil.example/page"),
     ] {
         let req = Request::post("/logout")
@@ -353,7 +355,7 @@ async fn cross_site_posts_with_cookies_are_refused(pool: PgPool) {
             .body(Body::empty())
             .unwrap();
         let r = app.send(req).await;
-        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}");
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: {value}");
     }
     assert_eq!(count(&pool, r#"SELECT count(*) FROM "Session""#).await, 1);
     // The same post from the portal's own pages works.

@@ -276,6 +276,8 @@ async fn bad_parameters_are_400_and_unknown_users_404(pool: PgPool) {
         ("/admin/users?role=KING", "role"),
         ("/admin/users?lang=Russian!", "lang"),
         ("/admin/users?created_from=2026-13-01", "created_from"),
+        ("/admin/users?created_from=2026-1-1", "created_from"),
+        ("/admin/users?created_to=-2024-01-01", "created_to"),
         (
             "/admin/users?created_from=2026-02-01&created_to=2026-01-01",
             "created_to",

@@ -790,10 +790,16 @@ fn origin_of(url: &str) -> Option<String> {
 }
 
 fn same_site(config: &Config, headers: &HeaderMap) -> bool {
+    // "null" is what sandboxed frames and data: pages send: an opaque, foreign origin.
+    if headers
+        .get(header::ORIGIN)
+        .is_some_and(|o| o.as_bytes() == b"null")
+    {
+        return false;
+    }
     let claimed = headers
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
-        .filter(|o| *o != "null")
         .map(str::to_string)
         .or_else(|| {
             headers

@@ -109,8 +109,22 @@ fn bool_param(name: &str, v: &Option<String>) -> Result<Option<bool>, AppError> 
 pub fn date_param(name: &str, v: &Option<String>) -> Result<Option<NaiveDate>, AppError> {
     v.as_deref()
         .map(|s| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| AppError::bad(format!("{name}: {s:?} is not a date (YYYY-MM-DD)")))
+            // chrono alone would also take "2024-1-1" and "-2024-01-01".
+            let shaped = s.len() == 10
+                && s.bytes().enumerate().all(|(i, b)| {
+                    if i == 4 || i == 7 {
+                        b == b'-'
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                });
+            shaped
+                .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+                .flatten()
+                .ok_or_else(|| {
+                    let shown: String = s.chars().take(40).collect();
+                    AppError::bad(format!("{name}: {shown:?} is not a date (YYYY-MM-DD)"))
+                })
         })
         .transpose()
 }
