@@ -71,10 +71,24 @@ pub async fn revoke_own(
     session_id: &str,
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
+    revoke_audited(&mut tx, &me.id, &me.id, session_id, "self").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Ends one session of `user_id` and logs SESSION_REVOKED as the actor's action, in the
+/// caller's transaction (the person themself, `by` = "self", or a staff member, "staff").
+pub async fn revoke_audited(
+    tx: &mut sqlx::PgConnection,
+    actor_id: &str,
+    user_id: &str,
+    session_id: &str,
+    by: &str,
+) -> Result<(), AppError> {
     let gone = sqlx::query!(
         r#"DELETE FROM "Session" WHERE "id" = $1 AND "userId" = $2 RETURNING "platform" AS "platform: Platform""#,
         session_id,
-        me.id
+        user_id
     )
     .fetch_optional(&mut *tx)
     .await?
@@ -82,20 +96,19 @@ pub async fn revoke_own(
     insert_event(
         &mut *tx,
         &NewEvent {
-            user_id: me.id.clone(),
+            user_id: actor_id.to_string(),
             event_type: "SESSION_REVOKED".into(),
             platform: Platform::Web,
             metadata: serde_json::json!({
                 "sessionId": session_id,
                 "sessionPlatform": gone.platform,
-                "targetUserId": me.id,
-                "by": "self",
+                "targetUserId": user_id,
+                "by": by,
             }),
             ip: None,
             user_agent: None,
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }

@@ -1,12 +1,12 @@
 use super::{EventQuery, EventsPage, ExplorerRow};
 use crate::account::EventRow;
 use crate::auth::display_name;
-use crate::auth::ssr::{sign_value, verify_value};
+use crate::auth::ssr::sign_value;
 use crate::error::AppError;
 use crate::model::Platform;
 use crate::state::AppState;
 use crate::time_fmt::local;
-use crate::users::ssr::{date_param, day_start_utc};
+use crate::users::ssr::{cursor_param, date_param, day_start_utc, portal_secret};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
@@ -106,21 +106,14 @@ pub fn parse(state: &AppState, q: &EventQuery) -> Result<Filters, AppError> {
         }
     }
     let user = text_param("user", &q.user, 200)?;
-    let secret = state
-        .config
-        .require_portal_secret()
-        .map_err(|_| AppError::Internal)?;
-    let before = q
-        .before
-        .as_deref()
-        .map(|c| {
-            verify_value::<Cursor>(secret, "events", c).ok_or_else(|| {
-                AppError::bad(
-                    "before: the page link is damaged or was altered; start from the newest",
-                )
-            })
-        })
-        .transpose()?;
+    let before = cursor_param::<Cursor>(
+        portal_secret(state)?,
+        "events",
+        "before",
+        q.before.as_deref(),
+        |_| true,
+        "start from the newest",
+    )?;
     Ok(Filters {
         event_type,
         platform,
@@ -134,10 +127,7 @@ pub fn parse(state: &AppState, q: &EventQuery) -> Result<Filters, AppError> {
 pub async fn list(state: &AppState, q: &EventQuery) -> Result<EventsPage, AppError> {
     let f = parse(state, q)?;
     let tz = state.config.timezone;
-    let secret = state
-        .config
-        .require_portal_secret()
-        .map_err(|_| AppError::Internal)?;
+    let secret = portal_secret(state)?;
     // `user` is a user id, or else a Telegram id.
     let mut user = None;
     if let Some(u) = &f.user {

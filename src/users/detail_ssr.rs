@@ -1,9 +1,9 @@
 //! Queries and staff actions behind one user's page.
 
 use super::detail::{TimelineEvent, TimelineQuery, UserDetail};
-use super::ssr::{date_param, day_start_utc};
+use super::ssr::{cursor_param, date_param, day_start_utc, portal_secret};
 use crate::account::SessionRow;
-use crate::auth::ssr::{insert_event, sign_value, verify_value, NewEvent};
+use crate::auth::ssr::{insert_event, sign_value, NewEvent};
 use crate::auth::{display_name, CurrentUser};
 use crate::error::AppError;
 use crate::model::{Platform, Region, Role};
@@ -87,23 +87,15 @@ pub async fn load(
         }
     }
     let date = date_param("date", &q.date)?;
-    let secret = state
-        .config
-        .require_portal_secret()
-        .map_err(|_| AppError::Internal)?;
-    let before = q
-        .before
-        .as_deref()
-        .map(|c| {
-            verify_value::<EventCursor>(secret, "timeline", c)
-                .filter(|c| c.u == id)
-                .ok_or_else(|| {
-                    AppError::bad(
-                        "before: the page link is damaged or was altered; start from the newest",
-                    )
-                })
-        })
-        .transpose()?;
+    let secret = portal_secret(state)?;
+    let before = cursor_param::<EventCursor>(
+        secret,
+        "timeline",
+        "before",
+        q.before.as_deref(),
+        |c| c.u == id,
+        "start from the newest",
+    )?;
 
     let u = sqlx::query!(
         r#"SELECT "id", "firstName" AS first_name, "lastName" AS last_name, "phone", "role" AS "role: Role",
@@ -351,29 +343,7 @@ pub async fn revoke_session(
     if !may_manage(me.role, target) {
         return Err(AppError::Forbidden.noted());
     }
-    let gone = sqlx::query!(
-        r#"DELETE FROM "Session" WHERE "id" = $1 AND "userId" = $2 RETURNING "platform" AS "platform: Platform""#,
-        session_id,
-        user_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| AppError::not_found("session"))?;
-    insert_event(
-        &mut *tx,
-        &NewEvent {
-            user_id: me.id.clone(),
-            event_type: "SESSION_REVOKED".into(),
-            platform: Platform::Web,
-            metadata: serde_json::json!({
-                "sessionId": session_id, "sessionPlatform": gone.platform,
-                "targetUserId": user_id, "by": "staff",
-            }),
-            ip: None,
-            user_agent: None,
-        },
-    )
-    .await?;
+    crate::account::ssr::revoke_audited(&mut tx, &me.id, user_id, session_id, "staff").await?;
     tx.commit().await?;
     Ok(())
 }

@@ -129,6 +129,28 @@ pub fn date_param(name: &str, v: &Option<String>) -> Result<Option<NaiveDate>, A
         .transpose()
 }
 
+/// A signed page cursor from the URL: `purpose` keeps one list's cursors out of another,
+/// `accept` rejects a genuine cursor that belongs to another view of the same list.
+pub fn cursor_param<T: for<'de> Deserialize<'de>>(
+    secret: &Secret,
+    purpose: &str,
+    name: &str,
+    v: Option<&str>,
+    accept: impl Fn(&T) -> bool,
+    restart: &str,
+) -> Result<Option<T>, AppError> {
+    v.map(|c| {
+        verify_value::<T>(secret, purpose, c)
+            .filter(|c| accept(c))
+            .ok_or_else(|| {
+                AppError::bad(format!(
+                    "{name}: the page link is damaged or was altered; {restart}"
+                ))
+            })
+    })
+    .transpose()
+}
+
 /// The UTC instant at which a local day starts in `tz`.
 pub fn day_start_utc(tz: Tz, day: NaiveDate) -> NaiveDateTime {
     let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
@@ -218,18 +240,15 @@ pub fn parse(state: &AppState, q: &UserListQuery) -> Result<Filters, AppError> {
         },
     };
     let secret = portal_secret(state)?;
-    let cursor = |name: &str, v: &Option<String>| -> Result<Option<Cursor>, AppError> {
-        v.as_deref()
-            .map(|c| {
-                verify_value::<Cursor>(secret, "users", c)
-                    .filter(|c| c.k == sort.key())
-                    .ok_or_else(|| {
-                        AppError::bad(format!(
-                            "{name}: the page link is damaged or was altered; start from the first page"
-                        ))
-                    })
-            })
-            .transpose()
+    let cursor = |name: &str, v: &Option<String>| {
+        cursor_param::<Cursor>(
+            secret,
+            "users",
+            name,
+            v.as_deref(),
+            |c| c.k == sort.key(),
+            "start from the first page",
+        )
     };
     let after = cursor("after", &q.after)?;
     let before = cursor("before", &q.before)?;
@@ -253,7 +272,7 @@ pub fn parse(state: &AppState, q: &UserListQuery) -> Result<Filters, AppError> {
     })
 }
 
-fn portal_secret(state: &AppState) -> Result<&Secret, AppError> {
+pub fn portal_secret(state: &AppState) -> Result<&Secret, AppError> {
     state
         .config
         .require_portal_secret()
