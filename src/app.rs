@@ -63,7 +63,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=crate::account::AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=crate::dashboard::DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=crate::users::UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/password") view=crate::account::password::PasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users/duplicates") view=crate::merge::DuplicatesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users/:id") view=crate::users::detail::UserPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users/:id/manage") view=crate::users::manage::ManageUserPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users/:id/merge") view=crate::merge::MergePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/staff") view=crate::staff::StaffPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=crate::audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/events") view=crate::events::EventsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/api-keys") view=crate::ingest::ApiKeysPage ssr=SsrMode::Async/>
                 </Routes>
@@ -90,7 +96,12 @@ fn Layout(children: Children) -> impl IntoView {
                                     <a href="/admin">"Dashboard"</a>
                                     <a href="/admin/users">"Users"</a>
                                     <a href="/admin/events">"Events"</a>
-                                    {super_admin.then(|| view! { <a href="/admin/api-keys">"API keys"</a> })}
+                                    <a href="/admin/users/duplicates">"Duplicates"</a>
+                                    <a href="/admin/audit">"Audit log"</a>
+                                    {super_admin.then(|| view! {
+                                        <a href="/admin/staff">"Staff"</a>
+                                        <a href="/admin/api-keys">"API keys"</a>
+                                    })}
                                 </nav>
                             })}
                             <div class="who">
@@ -105,7 +116,10 @@ fn Layout(children: Children) -> impl IntoView {
                 })}
             </Suspense>
         </header>
-        <div class="page">{children()}</div>
+        <div class="page">
+            <crate::forms::FlashBar/>
+            {children()}
+        </div>
     }
 }
 
@@ -154,6 +168,11 @@ pub fn ErrorBox(error: AppError) -> impl IntoView {
         AppError::Forbidden => (
             "Access denied",
             Some(view! { <a href="/account">"Your account"</a> }.into_any()),
+        ),
+        AppError::Blocked => ("Account blocked", None),
+        AppError::PasswordChangeRequired => (
+            "Choose a new password",
+            Some(view! { <a href="/account/password">"Choose a new password"</a> }.into_any()),
         ),
         AppError::NotFound(_) => ("Not found", None),
         AppError::BadRequest(_) => ("Bad request", None),

@@ -18,6 +18,13 @@ pub enum AppError {
     Rejected(String),
     #[error("your account does not have access to this")]
     Forbidden,
+    /// The person was blocked by staff; no route signs them in.
+    #[error("this account is blocked; contact support")]
+    Blocked,
+    /// The password was a one-time one set by a SUPER_ADMIN: nothing else works until the
+    /// person has chosen their own.
+    #[error("choose a new password first: the current one was set for one use only")]
+    PasswordChangeRequired,
     #[error("{0} not found")]
     NotFound(String),
     #[error("{0}")]
@@ -36,7 +43,9 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => S::BAD_REQUEST,
             AppError::Unauthorized | AppError::Rejected(_) => S::UNAUTHORIZED,
-            AppError::Forbidden => S::FORBIDDEN,
+            AppError::Forbidden | AppError::Blocked | AppError::PasswordChangeRequired => {
+                S::FORBIDDEN
+            }
             AppError::NotFound(_) => S::NOT_FOUND,
             AppError::Conflict(_) => S::CONFLICT,
             AppError::TooManyRequests(_) => S::TOO_MANY_REQUESTS,
@@ -59,6 +68,8 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::Unauthorized | AppError::Rejected(_) => "unauthorized",
             AppError::Forbidden => "forbidden",
+            AppError::Blocked => "blocked",
+            AppError::PasswordChangeRequired => "password_change_required",
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::TooManyRequests(_) => "too_many_requests",
@@ -116,10 +127,33 @@ mod ssr {
         fn from(e: sqlx::Error) -> Self {
             // PostgreSQL text cannot hold NUL: a value with one is the client's mistake.
             if let sqlx::Error::Database(d) = &e {
-                if matches!(d.code().as_deref(), Some("22021") | Some("22P05")) {
-                    return AppError::bad(
-                        "a value contains a NUL character, which cannot be stored",
-                    );
+                match d.code().as_deref() {
+                    Some("22021") | Some("22P05") => {
+                        return AppError::bad(
+                            "a value contains a NUL character, which cannot be stored",
+                        )
+                    }
+                    // Two changes to the same rows at one moment: the later one may simply
+                    // be tried again, nothing was written.
+                    Some("40001") | Some("40P01") => {
+                        tracing::warn!(error = %e, "transaction conflict");
+                        return AppError::Conflict(
+                            "someone else changed the same records at this moment; nothing was changed, try again"
+                                .into(),
+                        )
+                        .noted();
+                    }
+                    // A table of another service still refers to the row (foreign keys
+                    // are RESTRICT): refuse rather than fail.
+                    Some("23503") => {
+                        tracing::warn!(error = %e, "foreign key refused the change");
+                        return AppError::Conflict(format!(
+                            "other records still refer to this one ({}); nothing was changed",
+                            d.constraint().unwrap_or("a foreign key")
+                        ))
+                        .noted();
+                    }
+                    _ => {}
                 }
             }
             match &e {

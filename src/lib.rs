@@ -3,12 +3,16 @@
 
 pub mod account;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod dashboard;
 pub mod error;
 pub mod events;
+pub mod forms;
 pub mod ingest;
+pub mod merge;
 pub mod model;
+pub mod staff;
 pub mod telegram;
 pub mod users;
 

@@ -120,6 +120,7 @@ pub fn is_reserved_event_type(t: &str) -> bool {
             | "TELEGRAM_LINKED"
             | "TELEGRAM_UNLINKED"
             | "SESSION_REVOKED"
+            | "PASSWORD_CHANGED"
     ) || t.starts_with("ADMIN_")
 }
 

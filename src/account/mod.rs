@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
+pub mod password;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
@@ -96,6 +97,7 @@ pub fn AccountPage() -> impl IntoView {
                             }),
                             _ => None,
                         }}
+                        <p class="actions"><a href="/account/password" id="change-password" class="button">"Change password"</a></p>
                         <h2>"Sessions"</h2>
                         <table class="data" id="my-sessions">
                             <thead><tr><th>"Platform"</th><th>"Device"</th><th>"Signed in"</th><th>"Expires"</th><th></th></tr></thead>

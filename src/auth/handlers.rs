@@ -50,6 +50,8 @@ pub struct LoginForm {
 }
 
 const FAILED: &str = "Wrong phone number or password.";
+pub const BLOCKED: &str =
+    "This account is blocked. Contact support if you think this is a mistake.";
 const FREE_FAILURES: i32 = 5;
 const MAX_LOCK_SECS: i64 = 15 * 60;
 
@@ -131,7 +133,9 @@ async fn try_login(
     }
 
     let user = sqlx::query!(
-        r#"SELECT "id", "role" AS "role: Role", "passwordHash" AS password_hash FROM "User" WHERE "phone" = $1"#,
+        r#"SELECT "id", "role" AS "role: Role", "passwordHash" AS password_hash,
+                  "blockedAt" IS NOT NULL AS "blocked!", "passwordChangeRequired" AS must_change
+           FROM "User" WHERE "phone" = $1"#,
         phone
     )
     .fetch_optional(&state.pool)
@@ -185,6 +189,22 @@ async fn try_login(
     sqlx::query!(r#"DELETE FROM "LoginAttempt" WHERE "key" = $1"#, key)
         .execute(&state.pool)
         .await?;
+    if user.blocked {
+        // Told only to whoever knows the password, so the answer reveals nothing to a guesser.
+        insert_event(
+            &state.pool,
+            &NewEvent {
+                user_id: user.id.clone(),
+                event_type: "LOGIN_FAILED".into(),
+                platform: Platform::Web,
+                metadata: serde_json::json!({ "method": "password", "reason": "blocked" }),
+                ip,
+                user_agent: meta.user_agent.clone(),
+            },
+        )
+        .await?;
+        return Ok(back_to_login(state, headers, BLOCKED));
+    }
     let anon = read_state(&state.config, headers);
     establish_session(
         session,
@@ -202,6 +222,13 @@ async fn try_login(
     )
     .await?;
     tracing::info!(user_id = %user.id, "signed in with password");
+    if user.must_change {
+        return Ok(redirect_with_state(
+            state,
+            PASSWORD_PAGE,
+            AnonState::default(),
+        ));
+    }
     let to = anon
         .next
         .as_deref()

@@ -23,6 +23,9 @@ pub struct CurrentUser {
     pub telegram_username: Option<String>,
     /// The "Session" row id (not the secret the cookie holds).
     pub session_id: String,
+    /// Signed in with a one-time password: only choosing a new one is allowed.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 impl CurrentUser {

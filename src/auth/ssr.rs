@@ -56,9 +56,16 @@ const COLUMN_KEYS: &[&str] = &[
 pub fn check_role(user: Option<&CurrentUser>, min: Role) -> Result<CurrentUser, AppError> {
     match user {
         None => Err(AppError::Unauthorized.noted()),
+        Some(u) if u.must_change_password => Err(AppError::PasswordChangeRequired.noted()),
         Some(u) if u.role >= min => Ok(u.clone()),
         Some(_) => Err(AppError::Forbidden.noted()),
     }
+}
+
+/// Anyone signed in, even with a one-time password still to replace: only for changing
+/// that password and signing out.
+pub fn require_user_pending_password() -> Result<CurrentUser, AppError> {
+    current_user().ok_or_else(|| AppError::Unauthorized.noted())
 }
 
 /// The caller of the current server function or page render.
@@ -427,9 +434,11 @@ impl SessionStore for PgSessionStore {
             r#"SELECT s."id", s."userId" AS user_id, s."platform" AS "platform: Platform", s."deviceInfo" AS device,
                       s."expiresAt" AS expires_at, s."data" AS data,
                       u."role" AS "role: Role", u."firstName" AS first_name, u."lastName" AS last_name,
-                      u."phone", u."telegramUsername" AS telegram_username
+                      u."phone", u."telegramUsername" AS telegram_username,
+                      u."passwordChangeRequired" AS must_change_password
                FROM "Session" s JOIN "User" u ON u."id" = s."userId"
-               WHERE s."token" = $1 AND s."expiresAt" > (now() AT TIME ZONE 'UTC')"#,
+               WHERE s."token" = $1 AND s."expiresAt" > (now() AT TIME ZONE 'UTC')
+                 AND u."blockedAt" IS NULL"#,
             token_digest(&id.to_string()),
         )
         .fetch_optional(&self.pool)
@@ -448,6 +457,7 @@ impl SessionStore for PgSessionStore {
             phone: row.phone,
             telegram_username: row.telegram_username,
             session_id: row.id.clone(),
+            must_change_password: row.must_change_password,
         };
         data.insert(K_USER_ID.into(), row.user_id.into());
         data.insert(K_ROW_ID.into(), row.id.into());
@@ -580,9 +590,11 @@ pub async fn bearer_session(
     let row = sqlx::query!(
         r#"SELECT s."id", s."userId" AS user_id, s."platform" AS "platform: Platform",
                   u."role" AS "role: Role", u."firstName" AS first_name, u."lastName" AS last_name,
-                  u."phone", u."telegramUsername" AS telegram_username
+                  u."phone", u."telegramUsername" AS telegram_username,
+                  u."passwordChangeRequired" AS must_change_password
            FROM "Session" s JOIN "User" u ON u."id" = s."userId"
-           WHERE s."token" = $1 AND s."expiresAt" > (now() AT TIME ZONE 'UTC')"#,
+           WHERE s."token" = $1 AND s."expiresAt" > (now() AT TIME ZONE 'UTC')
+             AND u."blockedAt" IS NULL"#,
         token_digest(token),
     )
     .fetch_optional(pool)
@@ -597,6 +609,7 @@ pub async fn bearer_session(
                 phone: r.phone,
                 telegram_username: r.telegram_username,
                 session_id: r.id,
+                must_change_password: r.must_change_password,
             },
             r.platform,
         )
@@ -719,6 +732,9 @@ pub fn safe_next(next: &str) -> Option<String> {
     ok.then(|| next.to_string())
 }
 
+/// Where a person chooses a new password; a one-time password leads only here.
+pub const PASSWORD_PAGE: &str = "/account/password";
+
 pub fn landing_for(role: Role) -> &'static str {
     if role.is_staff() {
         "/admin"
@@ -743,8 +759,19 @@ pub async fn resolve_user(session: Session, mut req: Request, next: Next) -> Res
 pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     // "/account/" renders the account page too, so it is guarded the same.
     let path = req.uri().path().trim_end_matches('/');
-    let guarded = path == "/admin" || path.starts_with("/admin/") || path == "/account";
-    if guarded && req.method() == Method::GET && req.extensions().get::<CurrentUser>().is_none() {
+    let guarded = path == "/admin"
+        || path.starts_with("/admin/")
+        || path == "/account"
+        || path.starts_with("/account/");
+    let me = req.extensions().get::<CurrentUser>();
+    if guarded
+        && req.method() == Method::GET
+        && me.is_some_and(|u| u.must_change_password)
+        && path != PASSWORD_PAGE
+    {
+        return Redirect::to(PASSWORD_PAGE).into_response();
+    }
+    if guarded && req.method() == Method::GET && me.is_none() {
         let target = req
             .uri()
             .path_and_query()

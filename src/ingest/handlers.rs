@@ -692,6 +692,7 @@ mod tests {
                 phone: None,
                 telegram_username: None,
                 session_id: "s".into(),
+                must_change_password: false,
             },
             platform: Platform::Telegram,
         }

@@ -26,6 +26,7 @@ fn page_error(e: AppError) -> Response {
         StatusCode::BAD_REQUEST => "Telegram sign-in data is malformed",
         StatusCode::UNAUTHORIZED => "Telegram sign-in was refused",
         StatusCode::CONFLICT => "This sign-in link was already used",
+        StatusCode::FORBIDDEN => "This account is blocked",
         StatusCode::NOT_FOUND => "Telegram sign-in is not configured",
         _ => "Telegram sign-in failed",
     };

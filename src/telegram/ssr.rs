@@ -96,6 +96,7 @@ pub struct TelegramUser {
     pub id: String,
     pub role: Role,
     pub is_new: bool,
+    pub blocked: bool,
 }
 
 /// Finds the user by Telegram id or creates one. A returning user gets the current
@@ -116,7 +117,8 @@ pub async fn upsert_user(
                "firstName" = COALESCE(NULLIF("User"."firstName", ''), EXCLUDED."firstName"),
                "lastName" = COALESCE(NULLIF("User"."lastName", ''), EXCLUDED."lastName"),
                "updatedAt" = EXCLUDED."updatedAt"
-           RETURNING "id", "role" AS "role: Role", (xmax = 0) AS "is_new!""#,
+           RETURNING "id", "role" AS "role: Role", (xmax = 0) AS "is_new!",
+                     "blockedAt" IS NOT NULL AS "blocked!""#,
         uuid::Uuid::new_v4().to_string(),
         who.id,
         non_empty(&who.first_name),
@@ -131,6 +133,7 @@ pub async fn upsert_user(
         id: row.id,
         role: row.role,
         is_new: row.is_new,
+        blocked: row.blocked,
     })
 }
 
@@ -200,6 +203,12 @@ pub async fn sign_in(
 ) -> Result<SignInOutcome, AppError> {
     let mut tx = pool.begin().await?;
     let user = upsert_user(&mut tx, &verified.identity).await?;
+    if user.blocked {
+        // Rolled back: a blocked person's Telegram profile is not even refreshed.
+        drop(tx);
+        tracing::info!(user_id = %user.id, method = method.as_str(), "blocked user refused");
+        return Err(AppError::Blocked.noted());
+    }
     if method.single_use() {
         if let Some(first) = claim_payload(&mut tx, config, verified, &user.id).await? {
             drop(tx);

@@ -73,6 +73,11 @@ pub struct UserDetail {
     pub language: String,
     pub created: String,
     pub updated: String,
+    /// When staff blocked the person (local time), and why.
+    pub blocked: Option<String>,
+    pub blocked_reason: Option<String>,
+    /// When the person's personal data was erased.
+    pub erased: Option<String>,
     pub sessions: Vec<SessionRow>,
     pub staff_actions: Vec<TimelineEvent>,
     pub timeline: Vec<TimelineEvent>,
@@ -123,6 +128,9 @@ pub mod ids {
     pub const OLDER: &str = "timeline-older";
     pub const BACK: &str = "back-to-list";
     pub const ROLE_FORM: &str = "role-form";
+    pub const MANAGE: &str = "manage-user";
+    pub const BLOCKED: &str = "user-blocked";
+    pub const ERASED: &str = "user-erased";
 }
 
 /// Only a users-list URL of this portal is a way back.
@@ -212,6 +220,20 @@ fn UserView(
             <h1 class="clip" title=u.name.clone()>{u.name.clone()}</h1>
             <span class="badge">{u.role.label()}</span>
         </div>
+        {u.erased.clone().map(|at| view! {
+            <p class="notice" id=ids::ERASED>{format!("Personal data erased on request, {at}.")}</p>
+        })}
+        {u.blocked.clone().map(|at| view! {
+            <p class="flash error" id=ids::BLOCKED>
+                {format!("Blocked since {at}")}
+                {u.blocked_reason.clone().map(|r| view! { ": " <span class="wrap">{r}</span> })}
+            </p>
+        })}
+        {can_manage.then(|| view! {
+            <p class="actions">
+                <a href=format!("{base}/manage") id=ids::MANAGE class="button">"Edit, block, erase, Telegram…"</a>
+            </p>
+        })}
         <div class="two-col">
             <dl class="profile card" id=ids::PROFILE>
                 <dt>"User id"</dt><dd class="mono">{u.id.clone()}</dd>
@@ -245,6 +267,7 @@ fn UserView(
                 }
             })}
         </div>
+        <crate::merge::PossibleDuplicates user_id=uid.clone()/>
         <h2>"Sessions"</h2>
         {if u.sessions.is_empty() {
             view! { <p class="empty">"No open sessions."</p> }.into_any()

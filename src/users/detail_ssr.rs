@@ -102,7 +102,8 @@ pub async fn load(
                   "telegramId" AS telegram_id, "telegramUsername" AS telegram_username,
                   "telegramPhotoUrl" AS telegram_photo_url,
                   "registrationSource" AS "source: Platform", "region" AS "region: Region", "language",
-                  "createdAt" AS created_at, "updatedAt" AS updated_at
+                  "createdAt" AS created_at, "updatedAt" AS updated_at,
+                  "blockedAt" AS blocked_at, "blockedReason" AS blocked_reason, "erasedAt" AS erased_at
            FROM "User" WHERE "id" = $1"#,
         id
     )
@@ -259,6 +260,9 @@ pub async fn load(
         language: u.language,
         created: local(tz, u.created_at),
         updated: local(tz, u.updated_at),
+        blocked: u.blocked_at.map(|t| local(tz, t)),
+        blocked_reason: u.blocked_reason,
+        erased: u.erased_at.map(|t| local(tz, t)),
         sessions,
         staff_actions,
         timeline,
@@ -323,6 +327,75 @@ pub async fn set_role(
     .await?;
     tx.commit().await?;
     tracing::info!(actor = %me.id, target = user_id, from = %current, to = %role, "role changed");
+    Ok(())
+}
+
+/// The target of a staff action, locked for the rest of the caller's transaction, after
+/// the permission matrix allowed `me` to manage them.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub id: String,
+    pub role: Role,
+    pub blocked: bool,
+    pub erased: bool,
+}
+
+pub async fn lock_target(
+    tx: &mut sqlx::PgConnection,
+    me: &CurrentUser,
+    user_id: &str,
+) -> Result<Target, AppError> {
+    let t = sqlx::query!(
+        r#"SELECT "id", "role" AS "role: Role", "blockedAt" IS NOT NULL AS "blocked!",
+                  "erasedAt" IS NOT NULL AS "erased!"
+           FROM "User" WHERE "id" = $1 FOR UPDATE"#,
+        user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::not_found("user"))?;
+    if !may_manage(me.role, t.role) {
+        return Err(AppError::Forbidden.noted());
+    }
+    Ok(Target {
+        id: t.id,
+        role: t.role,
+        blocked: t.blocked,
+        erased: t.erased,
+    })
+}
+
+/// Logs a staff action as the actor's EventLog row naming the target (CONTRACT §2), in the
+/// caller's transaction. `details` is an object; `targetUserId` is added to it.
+pub async fn staff_action(
+    tx: &mut sqlx::PgConnection,
+    me: &CurrentUser,
+    event_type: &str,
+    target_id: &str,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
+    let mut metadata = match details {
+        serde_json::Value::Object(m) => m,
+        serde_json::Value::Null => serde_json::Map::new(),
+        other => {
+            let mut m = serde_json::Map::new();
+            m.insert("details".into(), other);
+            m
+        }
+    };
+    metadata.insert("targetUserId".into(), target_id.into());
+    insert_event(
+        &mut *tx,
+        &NewEvent {
+            user_id: me.id.clone(),
+            event_type: event_type.to_string(),
+            platform: Platform::Web,
+            metadata: serde_json::Value::Object(metadata),
+            ip: None,
+            user_agent: None,
+        },
+    )
+    .await?;
     Ok(())
 }
 

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 pub mod detail;
 #[cfg(feature = "ssr")]
 pub mod detail_ssr;
+pub mod manage;
+#[cfg(feature = "ssr")]
+pub mod manage_ssr;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 

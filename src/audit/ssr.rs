@@ -1,0 +1,1 @@
+//! Server-only parts of the audit log.

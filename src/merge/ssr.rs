@@ -1,0 +1,1 @@
+//! Server-only parts of duplicates and merge.

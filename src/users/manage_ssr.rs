@@ -1,0 +1,1 @@
+//! Server-only parts of managing one user.
