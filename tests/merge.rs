@@ -350,13 +350,14 @@ async fn a_conflict_blocks_until_resolved(pool: PgPool) {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let (first, last, phone, tg, handle): (
+    type Identity = (
         Option<String>,
         Option<String>,
         Option<String>,
         Option<i64>,
         Option<String>,
-    ) = sqlx::query_as(
+    );
+    let (first, last, phone, tg, handle): Identity = sqlx::query_as(
         r#"SELECT "firstName", "lastName", "phone", "telegramId", "telegramUsername" FROM "User" WHERE "id" = $1"#,
     )
     .bind(&a)

@@ -125,22 +125,25 @@ pub async fn candidates(
     .ok_or_else(|| AppError::not_found("user"))?;
     let mut found: Vec<Candidate> = Vec::new();
     if !keys.erased {
+        // MATERIALIZED: each match comes from its equality index; left to itself the
+        // planner may walk "createdAt" backwards through every user for the ORDER BY.
         let hits = sqlx::query!(
-            r#"(SELECT "id" AS "id!", 'phone' AS "reason!" FROM "User"
-                WHERE "phone" IS NOT NULL AND regexp_replace("phone", '[^0-9]', '', 'g') = $2
-                  AND "id" <> $1 AND "erasedAt" IS NULL
-                ORDER BY "createdAt", "id" LIMIT $6)
-               UNION ALL
-               (SELECT "id", 'name' FROM "User"
-                WHERE portal_name_key("firstName", "lastName") IS NOT NULL
-                  AND portal_name_key("firstName", "lastName") = $3 AND "region" = $4
-                  AND "id" <> $1 AND "erasedAt" IS NULL
-                ORDER BY "createdAt", "id" LIMIT $6)
-               UNION ALL
-               (SELECT "id", 'telegram' FROM "User"
-                WHERE "telegramUsername" IS NOT NULL AND lower("telegramUsername") = $5
-                  AND "id" <> $1 AND "erasedAt" IS NULL
-                ORDER BY "createdAt", "id" LIMIT $6)"#,
+            r#"WITH p AS MATERIALIZED (
+                   SELECT "id", "createdAt" FROM "User"
+                   WHERE "phone" IS NOT NULL AND regexp_replace("phone", '[^0-9]', '', 'g') = $2
+                     AND "id" <> $1 AND "erasedAt" IS NULL),
+               n AS MATERIALIZED (
+                   SELECT "id", "createdAt" FROM "User"
+                   WHERE portal_name_key("firstName", "lastName") IS NOT NULL
+                     AND portal_name_key("firstName", "lastName") = $3 AND "region" = $4
+                     AND "id" <> $1 AND "erasedAt" IS NULL),
+               t AS MATERIALIZED (
+                   SELECT "id", "createdAt" FROM "User"
+                   WHERE "telegramUsername" IS NOT NULL AND lower("telegramUsername") = $5
+                     AND "id" <> $1 AND "erasedAt" IS NULL)
+               (SELECT "id" AS "id!", 'phone' AS "reason!" FROM p ORDER BY "createdAt", "id" LIMIT $6)
+               UNION ALL (SELECT "id", 'name' FROM n ORDER BY "createdAt", "id" LIMIT $6)
+               UNION ALL (SELECT "id", 'telegram' FROM t ORDER BY "createdAt", "id" LIMIT $6)"#,
             user_id,
             keys.digits.filter(|d| !d.is_empty()),
             keys.name_key,
@@ -170,7 +173,7 @@ pub async fn candidates(
             }
         }
         // Strongest evidence first: more reasons, then the older record.
-        found.sort_by(|a, b| b.reasons.len().cmp(&a.reasons.len()));
+        found.sort_by_key(|c| std::cmp::Reverse(c.reasons.len()));
     }
     Ok(Candidates {
         user_id: user_id.to_string(),
