@@ -565,6 +565,11 @@ async fn edits_write_only_what_changed_and_log_old_and_new(pool: PgPool) {
             "phone: +998901112233 already belongs to another user",
         ),
         ("phone=12", StatusCode::BAD_REQUEST, "phone:"),
+        (
+            "phone=",
+            StatusCode::CONFLICT,
+            "phone: without it the user would have no way to sign in",
+        ),
         ("region=MARS", StatusCode::BAD_REQUEST, "region:"),
         ("language=de", StatusCode::BAD_REQUEST, "language:"),
         (
@@ -604,6 +609,18 @@ async fn edits_write_only_what_changed_and_log_old_and_new(pool: PgPool) {
         events(&pool, "ADMIN_EDIT").await[1].1["changes"],
         serde_json::json!({ "language": { "old": "ru", "new": "en" } })
     );
+    // An empty field clears it.
+    for (v, want) in [("Khan", serde_json::json!("Khan")), ("", Value::Null)] {
+        let res = app
+            .post_form(
+                "/fn/users/edit",
+                &format!("user_id={target}&last_name={v}"),
+                &[&admin],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(row(&pool, &target).await["lastName"], want);
+    }
     let res = app
         .post_form(
             "/fn/users/edit",

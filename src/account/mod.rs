@@ -68,8 +68,8 @@ pub async fn revoke_session(session_id: String) -> Result<(), AppError> {
 /// The person's own names and language; logged as PROFILE_UPDATE with old and new values.
 #[server(prefix = "/fn", endpoint = "account/edit")]
 pub async fn edit_account(
-    #[server(default)] first_name: Option<String>,
-    #[server(default)] last_name: Option<String>,
+    #[server(default)] first_name: crate::users::manage::Sent,
+    #[server(default)] last_name: crate::users::manage::Sent,
     #[server(default)] language: Option<String>,
 ) -> Result<crate::forms::Done, AppError> {
     crate::forms::finish(
@@ -77,8 +77,8 @@ pub async fn edit_account(
             let me = crate::auth::ssr::require_user()?;
             let state = crate::state::AppState::get()?;
             let input = crate::users::manage_ssr::EditInput {
-                first_name,
-                last_name,
+                first_name: first_name.0,
+                last_name: last_name.0,
                 language,
                 ..Default::default()
             };

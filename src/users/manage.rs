@@ -10,6 +10,24 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
+/// A text field of an edit form: `Sent(None)` when the field was not posted (left alone),
+/// `Sent(Some(""))` when it was posted empty (cleared). A plain `Option<String>` cannot tell
+/// the two apart: the form decoder reads an empty value as `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sent(pub Option<String>);
+
+impl Serialize for Sent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Sent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(|v| Sent(Some(v)))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManageData {
     pub id: String,
@@ -41,9 +59,9 @@ pub async fn get_manage(id: String) -> Result<ManageData, AppError> {
 #[server(prefix = "/fn", endpoint = "users/edit")]
 pub async fn edit_user(
     user_id: String,
-    #[server(default)] first_name: Option<String>,
-    #[server(default)] last_name: Option<String>,
-    #[server(default)] phone: Option<String>,
+    #[server(default)] first_name: Sent,
+    #[server(default)] last_name: Sent,
+    #[server(default)] phone: Sent,
     #[server(default)] region: Option<String>,
     #[server(default)] language: Option<String>,
 ) -> Result<Done, AppError> {
@@ -52,9 +70,9 @@ pub async fn edit_user(
             let me = crate::auth::ssr::require_role(Role::Admin)?;
             let state = crate::state::AppState::get()?;
             let input = super::manage_ssr::EditInput {
-                first_name,
-                last_name,
-                phone,
+                first_name: first_name.0,
+                last_name: last_name.0,
+                phone: phone.0,
                 region,
                 language,
             };
