@@ -453,6 +453,22 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
             Some(Role::SuperAdmin),
         ),
         ("/fn/api_keys/revoke", "id=x", Some(Role::SuperAdmin)),
+        (
+            "/fn/merge/candidates",
+            "user_id=nobody",
+            Some(Role::Support),
+        ),
+        ("/fn/merge/duplicates", "", Some(Role::Support)),
+        (
+            "/fn/merge/preview",
+            "user_id=nobody&other=nobody2",
+            Some(Role::Admin),
+        ),
+        (
+            "/fn/merge/merge",
+            "survivor_id=nobody&merged_id=nobody2",
+            Some(Role::Admin),
+        ),
     ];
     let registered: Vec<String> = leptos::server_fn::axum::server_fn_paths()
         .map(|(p, _)| p.to_string())
@@ -485,6 +501,9 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
                         "/fn/users/block",
                         "/fn/users/unblock",
                         "/fn/users/erase",
+                        "/fn/merge/candidates",
+                        "/fn/merge/preview",
+                        "/fn/merge/merge",
                     ]
                     .contains(path)
                     {
@@ -504,6 +523,7 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
         ("/account", Some(Role::User)),
         ("/admin", Some(Role::Support)),
         ("/admin/users", Some(Role::Support)),
+        ("/admin/users/duplicates", Some(Role::Support)),
         ("/admin/events", Some(Role::Support)),
         ("/admin/api-keys", Some(Role::SuperAdmin)),
     ];

@@ -399,6 +399,7 @@ fn mini_app_init_data(tg_id: i64) -> String {
 
 #[sqlx::test]
 async fn a_sign_in_racing_the_merge_lands_on_the_survivor(pool: PgPool) {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let app = app_with(pool.clone(), tg_config());
     let (_, admin) = staff(&app, &pool, Role::Admin, "+998901110001").await;
     let mut before_merge = 0;
@@ -525,7 +526,7 @@ async fn a_sign_in_racing_the_merge_lands_on_the_survivor(pool: PgPool) {
         count(&pool, r#"SELECT count(*) FROM "EventLog" WHERE "eventType" = 'LOGIN' AND "userId" NOT IN (SELECT "id" FROM "User" WHERE "role" = 'ADMIN')"#).await,
         15
     );
-    eprintln!("sign-ins that committed before the merge: {before_merge} of 15");
+    eprintln!("sign-ins answered before the merge committed: {before_merge} of 15");
 }
 
 #[sqlx::test]

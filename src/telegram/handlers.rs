@@ -309,16 +309,25 @@ async fn api_sign_in_inner(
         SignInOutcome::SignedIn { user, session } => (user, session),
         SignInOutcome::Replayed(_) => return Err(AppError::Conflict(ALREADY_USED.into())),
     };
+    // Read through the session row: a merge committed since the sign-in has moved the
+    // session to the surviving user and deleted the one it was opened for.
     let row = sqlx::query!(
-        r#"SELECT "id", "telegramId" AS telegram_id, "firstName" AS first_name, "lastName" AS last_name,
-                  "telegramUsername" AS telegram_username, "telegramPhotoUrl" AS telegram_photo_url,
-                  "phone", "role" AS "role: Role", "registrationSource" AS "source: Platform",
-                  "region"::text AS "region!", "language", "createdAt" AS created_at
-           FROM "User" WHERE "id" = $1"#,
-        user.id
+        r#"SELECT u."id", u."telegramId" AS telegram_id, u."firstName" AS first_name, u."lastName" AS last_name,
+                  u."telegramUsername" AS telegram_username, u."telegramPhotoUrl" AS telegram_photo_url,
+                  u."phone", u."role" AS "role: Role", u."registrationSource" AS "source: Platform",
+                  u."region"::text AS "region!", u."language", u."createdAt" AS created_at
+           FROM "Session" s JOIN "User" u ON u."id" = s."userId" WHERE s."id" = $1"#,
+        session.row_id
     )
-    .fetch_one(&state.pool)
-    .await?;
+    .fetch_optional(&state.pool)
+    .await?
+    .ok_or_else(|| {
+        AppError::Conflict(
+            "the session ended while signing in (revoked or the account was merged); sign in again"
+                .into(),
+        )
+        .noted()
+    })?;
     Ok(serde_json::json!({
         "token": session.secret,
         "expiresAt": session.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
