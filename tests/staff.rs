@@ -838,3 +838,134 @@ async fn bad_audit_parameters_get_a_400_naming_them(pool: PgPool) {
     assert_eq!(r.status, StatusCode::OK, "empty means absent");
     assert!(r.body.contains("id=\"audit-empty\""));
 }
+
+#[sqlx::test]
+async fn every_new_action_and_page_checks_the_role(pool: PgPool) {
+    use StatusCode as S;
+    let app = app(pool.clone());
+    let mut cookies: Vec<Option<String>> = vec![None];
+    for (role, phone) in [
+        (Role::User, USER),
+        (Role::Support, SUPPORT),
+        (Role::Admin, ADMIN),
+        (Role::SuperAdmin, SUPER),
+    ] {
+        cookies.push(Some(person(&app, &pool, role, phone).await.1));
+    }
+    let roles = ["anonymous", "USER", "SUPPORT", "ADMIN", "SUPER_ADMIN"];
+    // Each call is well-formed but names nobody (or changes nothing), so the answer of an
+    // allowed caller is the same for every role.
+    let fns: &[(&str, &str, [S; 5])] = &[
+        (
+            "/fn/account/password_info",
+            "",
+            [S::UNAUTHORIZED, S::OK, S::OK, S::OK, S::OK],
+        ),
+        (
+            "/fn/account/change_password",
+            "current_password=&new_password=&confirm=",
+            [
+                S::UNAUTHORIZED,
+                S::BAD_REQUEST,
+                S::BAD_REQUEST,
+                S::BAD_REQUEST,
+                S::BAD_REQUEST,
+            ],
+        ),
+        (
+            "/fn/staff/list",
+            "",
+            [
+                S::UNAUTHORIZED,
+                S::FORBIDDEN,
+                S::FORBIDDEN,
+                S::FORBIDDEN,
+                S::OK,
+            ],
+        ),
+        (
+            "/fn/staff/grant",
+            "phone=%2B998909999999&role=ADMIN",
+            [
+                S::UNAUTHORIZED,
+                S::FORBIDDEN,
+                S::FORBIDDEN,
+                S::FORBIDDEN,
+                S::NOT_FOUND,
+            ],
+        ),
+        (
+            "/fn/staff/set_role",
+            "user_id=nobody&role=USER",
+            [
+                S::UNAUTHORIZED,
+                S::FORBIDDEN,
+                S::FORBIDDEN,
+                S::FORBIDDEN,
+                S::NOT_FOUND,
+            ],
+        ),
+        (
+            "/fn/staff/set_temporary_password",
+            "user_id=nobody&password=long-enough-password",
+            [
+                S::UNAUTHORIZED,
+                S::FORBIDDEN,
+                S::FORBIDDEN,
+                S::FORBIDDEN,
+                S::NOT_FOUND,
+            ],
+        ),
+        (
+            "/fn/audit/list",
+            "",
+            [S::UNAUTHORIZED, S::FORBIDDEN, S::OK, S::OK, S::OK],
+        ),
+    ];
+    for (path, args, want) in fns {
+        for (i, c) in cookies.iter().enumerate() {
+            let cs: Vec<&str> = c.iter().map(String::as_str).collect();
+            let r = app.post_form(path, args, &cs).await;
+            assert_eq!(r.status, want[i], "{path} as {}: {}", roles[i], r.body);
+        }
+    }
+    let pages: &[(&str, [S; 5])] = &[
+        (
+            "/account/password",
+            [S::SEE_OTHER, S::OK, S::OK, S::OK, S::OK],
+        ),
+        (
+            "/admin/staff",
+            [
+                S::SEE_OTHER,
+                S::FORBIDDEN,
+                S::FORBIDDEN,
+                S::FORBIDDEN,
+                S::OK,
+            ],
+        ),
+        (
+            "/admin/audit",
+            [S::SEE_OTHER, S::FORBIDDEN, S::OK, S::OK, S::OK],
+        ),
+    ];
+    for (path, want) in pages {
+        for (i, c) in cookies.iter().enumerate() {
+            let cs: Vec<&str> = c.iter().map(String::as_str).collect();
+            let r = app.get(path, &cs).await;
+            assert_eq!(r.status, want[i], "{path} as {}", roles[i]);
+            if i == 0 {
+                assert_eq!(r.location(), Some("/login"), "{path}");
+            }
+        }
+    }
+    assert_eq!(
+        count(
+            &pool,
+            r#"SELECT count(*) FROM "EventLog" WHERE starts_with("eventType", 'ADMIN_')"#
+        )
+        .await,
+        0,
+        "nothing was done"
+    );
+}
