@@ -27,6 +27,13 @@ pub enum AppError {
     PasswordChangeRequired,
     #[error("{0} not found")]
     NotFound(String),
+    /// A feature this portal was not configured for; the message says which setting.
+    #[error("{0}")]
+    NotConfigured(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("this address does not accept the {0} method")]
+    MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
     #[error("too many failed attempts; try again in {0} seconds")]
@@ -46,7 +53,9 @@ impl AppError {
             AppError::Forbidden | AppError::Blocked | AppError::PasswordChangeRequired => {
                 S::FORBIDDEN
             }
-            AppError::NotFound(_) => S::NOT_FOUND,
+            AppError::NotFound(_) | AppError::NotConfigured(_) => S::NOT_FOUND,
+            AppError::TooLarge(_) => S::PAYLOAD_TOO_LARGE,
+            AppError::MethodNotAllowed(_) => S::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => S::CONFLICT,
             AppError::TooManyRequests(_) => S::TOO_MANY_REQUESTS,
             AppError::Unavailable => S::SERVICE_UNAVAILABLE,
@@ -71,6 +80,9 @@ impl AppError {
             AppError::Blocked => "blocked",
             AppError::PasswordChangeRequired => "password_change_required",
             AppError::NotFound(_) => "not_found",
+            AppError::NotConfigured(_) => "not_configured",
+            AppError::TooLarge(_) => "too_large",
+            AppError::MethodNotAllowed(_) => "method_not_allowed",
             AppError::Conflict(_) => "conflict",
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Unavailable => "unavailable",

@@ -107,6 +107,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Sign-in bodies are a few hundred bytes; anything near this is not Telegram's.
+pub const SIGN_IN_BODY_LIMIT: usize = 64 * 1024;
+
 /// The JSON API of the other platforms: bearer tokens only, CORS only for the configured
 /// origins (a Mini App's), small bodies.
 fn api_router(state: &AppState) -> Router<AppState> {
@@ -130,7 +133,7 @@ fn api_router(state: &AppState) -> Router<AppState> {
             post(crate::telegram::handlers::api_sign_in),
         )
         .route("/session", get(crate::telegram::handlers::api_session))
-        .layer(DefaultBodyLimit::max(64 * 1024));
+        .layer(DefaultBodyLimit::max(SIGN_IN_BODY_LIMIT));
     let ingest = Router::new()
         .route("/events", post(crate::ingest::handlers::post_events))
         .layer(DefaultBodyLimit::max(
@@ -140,6 +143,10 @@ fn api_router(state: &AppState) -> Router<AppState> {
         .merge(sign_in)
         .merge(ingest)
         .route("/openapi.json", get(crate::ingest::handlers::openapi))
+        .method_not_allowed_fallback(|method: http::Method| async move {
+            crate::error::AppError::MethodNotAllowed(method.to_string())
+        })
+        .fallback(|| async { crate::error::AppError::NotFound("API route".into()) })
         .layer(cors)
 }
 

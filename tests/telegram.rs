@@ -307,6 +307,33 @@ async fn every_failure_names_the_reason_and_writes_nothing(pool: PgPool) {
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     assert!(res.body.contains("not configured"));
     assert_eq!(counts(&pool).await, before);
+
+    // Every API answer is the JSON envelope, even those axum would give on its own.
+    let envelope = |res: &Res| -> String {
+        let v: serde_json::Value =
+            serde_json::from_str(&res.body).unwrap_or_else(|_| panic!("not JSON: {}", res.body));
+        v["error"]["code"].as_str().unwrap_or_default().to_string()
+    };
+    let res = post_json(
+        &off,
+        "/api/v1/auth/telegram",
+        &serde_json::json!({"initData": "a=b"}),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_eq!(envelope(&res), "not_configured");
+    assert!(res.body.contains("TELEGRAM_BOT_TOKEN"), "{}", res.body);
+    let huge = serde_json::json!({ "initData": "x".repeat(100 * 1024) });
+    let res = post_json(&app, "/api/v1/auth/telegram", &huge).await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(envelope(&res), "too_large");
+    let res = app.get("/api/v1/auth/telegram", &[]).await;
+    assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(envelope(&res), "method_not_allowed");
+    let res = app.get("/api/v1/no-such-route", &[]).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_eq!(envelope(&res), "not_found");
+    assert_eq!(counts(&pool).await, before);
 }
 
 #[sqlx::test]

@@ -34,6 +34,8 @@ pub struct EventRow {
 pub struct Account {
     pub id: String,
     pub name: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
     pub phone: Option<String>,
     pub role: Role,
     pub telegram_id: Option<i64>,
@@ -63,10 +65,69 @@ pub async fn revoke_session(session_id: String) -> Result<(), AppError> {
     ssr::revoke_own(&state, &me, &session_id).await
 }
 
+/// The person's own names and language; logged as PROFILE_UPDATE with old and new values.
+#[server(prefix = "/fn", endpoint = "account/edit")]
+pub async fn edit_account(
+    #[server(default)] first_name: crate::users::manage::Sent,
+    #[server(default)] last_name: crate::users::manage::Sent,
+    #[server(default)] language: Option<String>,
+) -> Result<crate::forms::Done, AppError> {
+    crate::forms::finish(
+        async move {
+            let me = crate::auth::ssr::require_user()?;
+            let state = crate::state::AppState::get()?;
+            let input = crate::users::manage_ssr::EditInput {
+                first_name: first_name.0,
+                last_name: last_name.0,
+                language,
+                ..Default::default()
+            };
+            crate::users::manage_ssr::edit_own(&state, &me, input).await
+        }
+        .await,
+    )
+}
+
+/// Detaches the person's own Telegram account, unless it is their only way to sign in.
+#[server(prefix = "/fn", endpoint = "account/unlink_telegram")]
+pub async fn unlink_own_telegram() -> Result<crate::forms::Done, AppError> {
+    crate::forms::finish(
+        async move {
+            let me = crate::auth::ssr::require_user()?;
+            let state = crate::state::AppState::get()?;
+            crate::users::manage_ssr::unlink_own_telegram(&state, &me).await
+        }
+        .await,
+    )
+}
+
+pub mod ids {
+    pub const EDIT_FORM: &str = "account-edit-form";
+    pub const FIRST_NAME: &str = "account-first-name";
+    pub const LAST_NAME: &str = "account-last-name";
+    pub const LANGUAGE: &str = "account-language";
+    pub const EDIT_SUBMIT: &str = "account-edit-submit";
+    pub const EDIT_RESULT: &str = "account-edit-result";
+    pub const UNLINK_FORM: &str = "account-unlink-telegram-form";
+    pub const UNLINK_SUBMIT: &str = "account-unlink-telegram";
+    pub const UNLINK_RESULT: &str = "account-unlink-result";
+}
+
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeSession>::new();
-    let data = Resource::new_blocking(move || revoke.version().get(), |_| my_account());
+    let edit = ServerAction::<EditAccount>::new();
+    let unlink = ServerAction::<UnlinkOwnTelegram>::new();
+    let data = Resource::new_blocking(
+        move || {
+            (
+                revoke.version().get(),
+                edit.version().get(),
+                unlink.version().get(),
+            )
+        },
+        |_| my_account(),
+    );
     view! {
         <Title text="Your account · Unified Portal"/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -97,7 +158,45 @@ pub fn AccountPage() -> impl IntoView {
                             }),
                             _ => None,
                         }}
+                        {a.telegram_id.is_some().then(|| view! {
+                            <ActionForm action=unlink attr:id=ids::UNLINK_FORM attr:class="inline">
+                                <button type="submit" id=ids::UNLINK_SUBMIT class="danger small">"Unlink Telegram"</button>
+                            </ActionForm>
+                        })}
+                        <div id=ids::UNLINK_RESULT>
+                            <crate::forms::ActionResult value=Signal::derive(move || unlink.value().get())/>
+                        </div>
                         <p class="actions"><a href="/account/password" id="change-password" class="button">"Change password"</a></p>
+                        <details class="card" id="account-edit">
+                            <summary>"Edit your name and language"</summary>
+                            <ActionForm action=edit attr:id=ids::EDIT_FORM attr:class="form">
+                                <label>"First name"
+                                    <input type="text" name="first_name" id=ids::FIRST_NAME maxlength="200"
+                                        value=a.first_name.clone().unwrap_or_default()/>
+                                    {move || crate::forms::field_error(&edit.value().get(), "first_name").map(|m| view! {
+                                        <span class="field-error" role="alert">{m}</span>
+                                    })}
+                                </label>
+                                <label>"Last name"
+                                    <input type="text" name="last_name" id=ids::LAST_NAME maxlength="200"
+                                        value=a.last_name.clone().unwrap_or_default()/>
+                                    {move || crate::forms::field_error(&edit.value().get(), "last_name").map(|m| view! {
+                                        <span class="field-error" role="alert">{m}</span>
+                                    })}
+                                </label>
+                                <label>"Language"
+                                    <select name="language" id=ids::LANGUAGE>
+                                        {crate::model::LANGUAGES.iter().map(|l| view! {
+                                            <option value=*l selected=*l == a.language>{*l}</option>
+                                        }).collect_view()}
+                                    </select>
+                                </label>
+                                <button type="submit" id=ids::EDIT_SUBMIT class="primary">"Save"</button>
+                            </ActionForm>
+                            <div id=ids::EDIT_RESULT>
+                                <crate::forms::ActionResult value=Signal::derive(move || edit.value().get())/>
+                            </div>
+                        </details>
                         <h2>"Sessions"</h2>
                         <table class="data" id="my-sessions">
                             <thead><tr><th>"Platform"</th><th>"Device"</th><th>"Signed in"</th><th>"Expires"</th><th></th></tr></thead>

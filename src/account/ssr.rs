@@ -37,6 +37,8 @@ pub async fn load(state: &AppState, me: &CurrentUser) -> Result<Account, AppErro
             u.telegram_username.as_deref(),
         ),
         id: u.id,
+        first_name: u.first_name,
+        last_name: u.last_name,
         phone: u.phone,
         role: u.role,
         telegram_id: u.telegram_id,

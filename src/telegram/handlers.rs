@@ -238,7 +238,26 @@ struct ApiSignIn {
 
 /// `POST /api/v1/auth/telegram`: Mini App `initData` (platform TELEGRAM) or widget data
 /// from the mobile app (platform MOBILE_APP) for a bearer token.
-pub async fn api_sign_in(State(state): State<AppState>, meta: ClientMeta, body: Bytes) -> Response {
+pub async fn api_sign_in(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    // The route's body limit answers in the JSON envelope like every other API error.
+    let body = match body {
+        Ok(b) => b,
+        Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return AppError::TooLarge(format!(
+                "body: at most {} bytes",
+                crate::server::SIGN_IN_BODY_LIMIT
+            ))
+            .into_response()
+        }
+        Err(r) => {
+            return AppError::BadRequest(format!("body: could not be read ({})", r.body_text()))
+                .into_response()
+        }
+    };
     match api_sign_in_inner(&state, &meta, &body).await {
         Ok(v) => (StatusCode::OK, Json(v)).into_response(),
         Err(e) => e.into_response(),

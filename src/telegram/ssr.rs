@@ -39,7 +39,11 @@ impl Method {
 /// The configured bot token, or a clear answer that Telegram sign-in is off.
 pub fn bot_token(config: &Config) -> Result<&Secret, AppError> {
     config.telegram_bot_token.as_ref().ok_or_else(|| {
-        AppError::NotFound("Telegram sign-in on this portal (it is not configured)".into()).noted()
+        AppError::NotConfigured(
+            "Telegram sign-in is not configured on this portal (TELEGRAM_BOT_TOKEN is unset)"
+                .into(),
+        )
+        .noted()
     })
 }
 

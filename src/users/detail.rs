@@ -168,10 +168,11 @@ pub fn UserPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let q = tq.get_untracked();
+                let back = back.get_untracked();
                 match data.await {
                     Err(e) => view! { <crate::app::ErrorBox error=e/> }.into_any(),
                     Ok(u) => view! {
-                        <UserView u=u q=q set_role_action=set_role_action revoke=revoke/>
+                        <UserView u=u q=q back=back set_role_action=set_role_action revoke=revoke/>
                     }.into_any(),
                 }
             })}
@@ -193,16 +194,32 @@ fn dash(v: Option<String>) -> String {
 fn UserView(
     u: UserDetail,
     q: TimelineQuery,
+    /// The list this page was opened from; timeline links and filters keep it.
+    back: String,
     set_role_action: ServerAction<SetRole>,
     revoke: ServerAction<StaffRevokeSession>,
 ) -> impl IntoView {
     let uid = u.id.clone();
     let base = format!("/admin/users/{}", urlencode(&u.id));
-    let filter_qs = q.filter_qs();
+    let keep_back = (back != "/admin/users").then(|| back.clone());
+    let back_qs = keep_back
+        .as_ref()
+        .map(|b| format!("back={}", urlencode(b)))
+        .unwrap_or_default();
+    let filter_qs = [q.filter_qs(), back_qs.clone()]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("&");
     let older = u.older.clone().map(|c| {
         let sep = if filter_qs.is_empty() { "" } else { "&" };
         format!("{base}?{filter_qs}{sep}before={}", urlencode(&c))
     });
+    let unfiltered = if back_qs.is_empty() {
+        base.clone()
+    } else {
+        format!("{base}?{back_qs}")
+    };
     let tg = u.telegram_username.clone().map(|h| {
         let href = format!("https://t.me/{}", urlencode(&h));
         view! { <a href=href rel="noopener noreferrer" target="_blank">{format!("@{h}")}</a> }
@@ -319,9 +336,10 @@ fn UserView(
                 </select>
             </label>
             <label>"Jump to date " <input type="date" name="date" value=q.date.clone().unwrap_or_default()/></label>
+            {keep_back.map(|b| view! { <input type="hidden" name="back" value=b/> })}
             <button type="submit">"Show"</button>
             {(q.event_type.is_some() || q.platform.is_some() || q.date.is_some() || q.at.is_some() || q.before.is_some())
-                .then(|| view! { <a href=base.clone() class="clear">"Newest, unfiltered"</a> })}
+                .then(|| view! { <a href=unfiltered class="clear">"Newest, unfiltered"</a> })}
         </form>
         <div id=ids::TIMELINE>
             {if u.timeline.is_empty() {

@@ -175,6 +175,11 @@ pub fn parse_search(raw: &str) -> Result<Option<Search>, AppError> {
             "q: at most {MAX_QUERY_CHARS} characters"
         )));
     }
+    if q.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+        return Err(AppError::bad(
+            "q: control characters (such as NUL) cannot be searched for",
+        ));
+    }
     let mut s = Search::default();
     let phone_like = q.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
     let digits: String = q.chars().filter(char::is_ascii_digit).collect();
@@ -824,6 +829,9 @@ mod tests {
         assert!(parse_search("   ").unwrap().is_none());
         assert!(parse_search("a b c d e f").is_err());
         assert!(parse_search(&"x".repeat(201)).is_err());
+        let nul = parse_search("a\u{0}b").unwrap_err().to_string();
+        assert!(nul.starts_with("q: "), "{nul}");
+        assert!(parse_search("Aziz\tKarimov").unwrap().is_some());
     }
 
     #[test]
