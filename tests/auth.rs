@@ -421,6 +421,31 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
             "payload=%7B%7D&link=true",
             Some(Role::User),
         ),
+        ("/fn/account/edit", "", Some(Role::User)),
+        ("/fn/account/unlink_telegram", "", Some(Role::User)),
+        ("/fn/users/manage", "id=nobody", Some(Role::Admin)),
+        ("/fn/users/edit", "user_id=nobody", Some(Role::Admin)),
+        (
+            "/fn/users/link_telegram",
+            "user_id=nobody&telegram_id=5",
+            Some(Role::Admin),
+        ),
+        (
+            "/fn/users/unlink_telegram",
+            "user_id=nobody",
+            Some(Role::Admin),
+        ),
+        (
+            "/fn/users/block",
+            "user_id=nobody&reason=x",
+            Some(Role::Admin),
+        ),
+        ("/fn/users/unblock", "user_id=nobody", Some(Role::Admin)),
+        (
+            "/fn/users/erase",
+            "user_id=nobody&confirm=nobody",
+            Some(Role::Admin),
+        ),
         ("/fn/api_keys/list", "", Some(Role::SuperAdmin)),
         (
             "/fn/api_keys/create",
@@ -453,6 +478,13 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
                         "/fn/users/set_role",
                         "/fn/users/revoke_session",
                         "/fn/api_keys/revoke",
+                        "/fn/users/manage",
+                        "/fn/users/edit",
+                        "/fn/users/link_telegram",
+                        "/fn/users/unlink_telegram",
+                        "/fn/users/block",
+                        "/fn/users/unblock",
+                        "/fn/users/erase",
                     ]
                     .contains(path)
                     {
