@@ -36,6 +36,17 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, String> 
         .map_err(|e| format!("database: cannot connect ({})", one_line(&e.to_string())))
 }
 
+/// A transaction for the hot write paths (sign-ins), whose statements are the same on
+/// every call: it lets PostgreSQL reuse their plans, which the pool-wide
+/// `force_custom_plan` (right for the optional-filter list queries) would re-plan on every
+/// execution. One round trip, like a plain BEGIN.
+pub async fn begin_hot_write(
+    pool: &PgPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    pool.begin_with("BEGIN; SET LOCAL plan_cache_mode = auto")
+        .await
+}
+
 pub async fn migrate(pool: &PgPool) -> Result<(), String> {
     MIGRATOR
         .run(pool)

@@ -446,6 +446,30 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
             "user_id=nobody&confirm=nobody",
             Some(Role::Admin),
         ),
+        ("/fn/account/password_info", "", Some(Role::User)),
+        // Empty fields: a signed-in caller is told what is missing, and nothing changes.
+        (
+            "/fn/account/change_password",
+            "current_password=&new_password=&confirm=",
+            Some(Role::User),
+        ),
+        ("/fn/staff/list", "", Some(Role::SuperAdmin)),
+        (
+            "/fn/staff/grant",
+            "phone=%2B998909999999&role=ADMIN",
+            Some(Role::SuperAdmin),
+        ),
+        (
+            "/fn/staff/set_role",
+            "user_id=nobody&role=USER",
+            Some(Role::SuperAdmin),
+        ),
+        (
+            "/fn/staff/set_temporary_password",
+            "user_id=nobody&password=long-enough-password",
+            Some(Role::SuperAdmin),
+        ),
+        ("/fn/audit/list", "", Some(Role::Support)),
         ("/fn/api_keys/list", "", Some(Role::SuperAdmin)),
         (
             "/fn/api_keys/create",
@@ -487,7 +511,9 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
                 (None, _) => StatusCode::OK,
                 (Some(_), 0) => StatusCode::UNAUTHORIZED,
                 (Some(m), i) if (i as u8) > (*m as u8) => {
-                    if [
+                    if *path == "/fn/account/change_password" {
+                        StatusCode::BAD_REQUEST
+                    } else if [
                         "/fn/account/revoke_session",
                         "/fn/telegram/widget",
                         "/fn/users/detail",
@@ -501,6 +527,9 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
                         "/fn/users/block",
                         "/fn/users/unblock",
                         "/fn/users/erase",
+                        "/fn/staff/grant",
+                        "/fn/staff/set_role",
+                        "/fn/staff/set_temporary_password",
                         "/fn/merge/candidates",
                         "/fn/merge/preview",
                         "/fn/merge/merge",
@@ -526,6 +555,9 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
         ("/admin/users/duplicates", Some(Role::Support)),
         ("/admin/events", Some(Role::Support)),
         ("/admin/api-keys", Some(Role::SuperAdmin)),
+        ("/account/password", Some(Role::User)),
+        ("/admin/staff", Some(Role::SuperAdmin)),
+        ("/admin/audit", Some(Role::Support)),
     ];
     for (path, min) in pages {
         for (i, c) in cookies.iter().enumerate() {

@@ -125,11 +125,18 @@ async fn the_live_schema_matches_the_contract(pool: PgPool) {
         r#"Session platform RegistrationSource not-null -"#,
         r#"Session token text not-null -"#,
         r#"Session userId text not-null -"#,
+        // Blocking by staff (issue 8).
+        r#"User blockedAt timestamp(3) null -"#,
+        r#"User blockedReason text null -"#,
         r#"User createdAt timestamp(3) not-null CURRENT_TIMESTAMP"#,
+        // Set when personal data was erased on request.
+        r#"User erasedAt timestamp(3) null -"#,
         r#"User firstName text null -"#,
         r#"User id text not-null -"#,
         r#"User language text not-null 'uz'::text"#,
         r#"User lastName text null -"#,
+        // A one-time password set by a SUPER_ADMIN must be replaced at the next sign-in.
+        r#"User passwordChangeRequired boolean not-null false"#,
         r#"User passwordHash text null -"#,
         r#"User phone text null -"#,
         r#"User region Region not-null 'UZ'::"Region""#,

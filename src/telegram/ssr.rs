@@ -205,7 +205,7 @@ pub async fn sign_in(
     ip: Option<String>,
     user_agent: Option<String>,
 ) -> Result<SignInOutcome, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_hot_write(pool).await?;
     let user = upsert_user(&mut tx, &verified.identity).await?;
     if user.blocked {
         // Rolled back: a blocked person's Telegram profile is not even refreshed.
