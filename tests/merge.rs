@@ -612,8 +612,26 @@ async fn the_permission_matrix_for_merge(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(role, "SUPPORT", "the higher role is kept");
+    // A session opened as a USER does not become an ADMIN's by the merge: it ends.
+    sqlx::query(
+        r#"INSERT INTO "Session" ("id", "userId", "token", "platform", "expiresAt")
+           VALUES ('s-u4', $1, 'tok-u4', 'WEB', now() + interval '1 day')"#,
+    )
+    .bind(&u4)
+    .execute(&pool)
+    .await
+    .unwrap();
     let r = merge(&app, &root, &adm, &u4, "").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        count(
+            &pool,
+            r#"SELECT count(*) FROM "Session" WHERE "id" = 's-u4'"#
+        )
+        .await,
+        0,
+        "the USER's session must not turn into an ADMIN session"
+    );
     assert_eq!(
         count(
             &pool,

@@ -678,14 +678,32 @@ pub async fn merge(
     let outcome = combine(&s, &m, keep_phone, keep_telegram)?;
     let o = &outcome.row;
 
-    let sessions = sqlx::query!(
-        r#"UPDATE "Session" SET "userId" = $1 WHERE "userId" = $2"#,
-        s.id,
-        m.id
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    // A device signed in as either record must not wake up with a higher role than it
+    // signed in with (a USER's phone turning into a staff session): those sessions end
+    // instead of moving.
+    let mut sessions_ended = 0;
+    if o.role > s.role {
+        sessions_ended += sqlx::query!(r#"DELETE FROM "Session" WHERE "userId" = $1"#, s.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    }
+    let sessions = if o.role > m.role {
+        sessions_ended += sqlx::query!(r#"DELETE FROM "Session" WHERE "userId" = $1"#, m.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        0
+    } else {
+        sqlx::query!(
+            r#"UPDATE "Session" SET "userId" = $1 WHERE "userId" = $2"#,
+            s.id,
+            m.id
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+    };
     let events = sqlx::query!(
         r#"UPDATE "EventLog" SET "userId" = $1 WHERE "userId" = $2"#,
         s.id,
@@ -754,6 +772,7 @@ pub async fn merge(
         &s.id,
         serde_json::json!({
             "mergedUserId": m.id,
+            "sessionsEnded": sessions_ended,
             "moved": {
                 "sessions": sessions,
                 "events": events,

@@ -77,12 +77,15 @@ impl TestApp {
             req.extensions_mut()
                 .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
         }
-        let res = self
-            .router
-            .clone()
-            .oneshot(req)
-            .await
-            .expect("router answers");
+        // A request that never answers fails its test instead of hanging the suite (seen
+        // once with sqlx's per-test pools, whose idle connections close after a second).
+        let res = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            self.router.clone().oneshot(req),
+        )
+        .await
+        .expect("the router did not answer within 60 s")
+        .expect("router answers");
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
