@@ -24,15 +24,21 @@ test("find a duplicate pair, merge it, see one user with both timelines", async 
   // previous run's merged record is gone, so its pair is no longer a group.
   await page.goto("/admin/users/duplicates?reason=name");
   await expect(page.locator("#namesakes-note")).toBeVisible();
-  const link = page.locator("#duplicate-groups a.merge-pair").first();
+  // The first group that offers a merge; its rows carry each member's event count.
+  const group = page
+    .locator("#duplicate-groups section.merge-group")
+    .filter({ has: page.locator("a.merge-pair") })
+    .first();
+  const link = group.locator("a.merge-pair").first();
   await expect(link).toBeVisible();
   const survivor = (await link.getAttribute("data-survivor"))!;
   const merged = (await link.getAttribute("data-merged"))!;
-  const group = page.locator("#duplicate-groups section.merge-group").filter({ has: link });
   const eventsOf = async (id: string) =>
     Number(await group.locator(`tr[data-user-id="${id}"]`).getAttribute("data-events"));
-  const expected = (await eventsOf(survivor)) + (await eventsOf(merged));
-  expect(await timelineCount(page, survivor)).toBe(await eventsOf(survivor));
+  const survivorEvents = await eventsOf(survivor);
+  const mergedEvents = await eventsOf(merged);
+  const expected = survivorEvents + mergedEvents;
+  expect(await timelineCount(page, survivor)).toBe(survivorEvents);
 
   await page.goto(`/admin/users/duplicates?reason=name`);
   await page.locator(`#duplicate-groups a.merge-pair[data-merged="${merged}"]`).first().click();
@@ -40,7 +46,7 @@ test("find a duplicate pair, merge it, see one user with both timelines", async 
   await expect(page.locator("#merge-sides")).toBeVisible();
   await waitForHydration(page, testInfo);
   expect(Number(await page.locator("#merge-sides td.survivor-events").getAttribute("data-events"))).toBe(
-    await eventsOf(survivor),
+    survivorEvents,
   );
   // Conflicts are resolved with the first option: the survivor's value.
   for (const id of ["#keep-phone", "#keep-telegram"]) {
