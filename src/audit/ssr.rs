@@ -6,20 +6,14 @@ use crate::auth::ssr::sign_value;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::time_fmt::local;
-use crate::users::ssr::{cursor_param, date_param, day_start_utc, portal_secret};
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
-use serde::{Deserialize, Serialize};
+// The log pages like the events explorer: the same cursor shape and parameter rules.
+use crate::events::ssr::{day, text_param, Cursor};
+use crate::users::ssr::{cursor_param, day_start_utc, portal_secret};
+use chrono::NaiveDateTime;
 
 pub const PAGE: i64 = 50;
 /// The type filter offers the types among this many newest staff actions.
 const TYPES_WINDOW: i64 = 5_000;
-
-/// The log's position: the last row's sort key, signed.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Cursor {
-    pub t: NaiveDateTime,
-    pub id: String,
-}
 
 pub struct Filters {
     pub actor: Option<String>,
@@ -28,31 +22,6 @@ pub struct Filters {
     pub from: Option<NaiveDateTime>,
     pub to: Option<NaiveDateTime>,
     pub before: Option<Cursor>,
-}
-
-fn day(name: &str, v: &Option<String>) -> Result<Option<NaiveDate>, AppError> {
-    let d = date_param(name, v)?;
-    if let Some(d) = d {
-        if !(1900..=9999).contains(&d.year()) {
-            return Err(AppError::bad(format!(
-                "{name}: {d} is outside the years 1900 to 9999"
-            )));
-        }
-    }
-    Ok(d)
-}
-
-fn text_param(name: &str, v: &Option<String>, max: usize) -> Result<Option<String>, AppError> {
-    match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(t) if t.chars().count() > max => {
-            Err(AppError::bad(format!("{name}: at most {max} characters")))
-        }
-        Some(t) if t.contains(char::is_control) => Err(AppError::bad(format!(
-            "{name}: control characters are not allowed"
-        ))),
-        Some(t) => Ok(Some(t.to_string())),
-    }
 }
 
 pub fn parse(state: &AppState, q: &AuditQuery) -> Result<Filters, AppError> {

@@ -62,7 +62,8 @@ pub struct Filters {
     pub before: Option<Cursor>,
 }
 
-fn day(name: &str, v: &Option<String>) -> Result<Option<NaiveDate>, AppError> {
+/// A YYYY-MM-DD parameter within years PostgreSQL and chrono both hold.
+pub(crate) fn day(name: &str, v: &Option<String>) -> Result<Option<NaiveDate>, AppError> {
     let d = date_param(name, v)?;
     if let Some(d) = d {
         if !(1900..=9999).contains(&d.year()) {
@@ -74,7 +75,8 @@ fn day(name: &str, v: &Option<String>) -> Result<Option<NaiveDate>, AppError> {
     Ok(d)
 }
 
-fn text_param(name: &str, v: &Option<String>, max: usize) -> Result<Option<String>, AppError> {
+/// A free-text parameter: trimmed, empty means absent, bounded, no control characters.
+pub(crate) fn text_param(name: &str, v: &Option<String>, max: usize) -> Result<Option<String>, AppError> {
     match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(t) if t.chars().count() > max => {
