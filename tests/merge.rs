@@ -995,3 +995,34 @@ async fn without_javascript_the_merge_answers_303_to_the_survivor(pool: PgPool) 
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Merged"), "the flash is shown");
 }
+
+#[sqlx::test]
+async fn a_name_held_by_more_than_a_group_is_not_a_duplicate(pool: PgPool) {
+    let app = app(pool.clone());
+    let (_, admin) = staff(&app, &pool, Role::Admin, "+998901119001").await;
+    let named = |first: &'static str| {
+        let pool = pool.clone();
+        async move {
+            person(
+                &pool,
+                P {
+                    first: Some(first),
+                    last: Some("Joraev"),
+                    ..Default::default()
+                },
+            )
+            .await
+        }
+    };
+    // Ten holders of one name are a group of ten: each is offered the other nine.
+    let mut ids = Vec::new();
+    for _ in 0..10 {
+        ids.push(named("Jahongir").await);
+    }
+    let c = candidates_of(&app, &admin, &ids[0]).await;
+    assert_eq!(c["candidates"].as_array().unwrap().len(), 9, "{c}");
+    // An eleventh makes them namesakes: none is suggested by name any more.
+    ids.push(named("Jahongir").await);
+    let c = candidates_of(&app, &admin, &ids[0]).await;
+    assert!(c["candidates"].as_array().unwrap().is_empty(), "{c}");
+}

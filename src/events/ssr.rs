@@ -76,7 +76,11 @@ pub(crate) fn day(name: &str, v: &Option<String>) -> Result<Option<NaiveDate>, A
 }
 
 /// A free-text parameter: trimmed, empty means absent, bounded, no control characters.
-pub(crate) fn text_param(name: &str, v: &Option<String>, max: usize) -> Result<Option<String>, AppError> {
+pub(crate) fn text_param(
+    name: &str,
+    v: &Option<String>,
+    max: usize,
+) -> Result<Option<String>, AppError> {
     match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(t) if t.chars().count() > max => {

@@ -127,29 +127,36 @@ pub async fn candidates(
     if !keys.erased {
         // MATERIALIZED: each match comes from its equality index; left to itself the
         // planner may walk "createdAt" backwards through every user for the ORDER BY.
+        // Each reason reads at most one row past MAX_GROUP - 1 others: a bigger group is
+        // namesakes or a shared number, not a duplicate (as on the duplicates page), and a
+        // common name has hundreds of holders at 1M users.
         let hits = sqlx::query!(
             r#"WITH p AS MATERIALIZED (
                    SELECT "id", "createdAt" FROM "User"
                    WHERE "phone" IS NOT NULL AND regexp_replace("phone", '[^0-9]', '', 'g') = $2
-                     AND "id" <> $1 AND "erasedAt" IS NULL),
+                     AND "id" <> $1 AND "erasedAt" IS NULL LIMIT $7),
                n AS MATERIALIZED (
                    SELECT "id", "createdAt" FROM "User"
                    WHERE portal_name_key("firstName", "lastName") IS NOT NULL
                      AND portal_name_key("firstName", "lastName") = $3 AND "region" = $4
-                     AND "id" <> $1 AND "erasedAt" IS NULL),
+                     AND "id" <> $1 AND "erasedAt" IS NULL LIMIT $7),
                t AS MATERIALIZED (
                    SELECT "id", "createdAt" FROM "User"
                    WHERE "telegramUsername" IS NOT NULL AND lower("telegramUsername") = $5
-                     AND "id" <> $1 AND "erasedAt" IS NULL)
-               (SELECT "id" AS "id!", 'phone' AS "reason!" FROM p ORDER BY "createdAt", "id" LIMIT $6)
-               UNION ALL (SELECT "id", 'name' FROM n ORDER BY "createdAt", "id" LIMIT $6)
-               UNION ALL (SELECT "id", 'telegram' FROM t ORDER BY "createdAt", "id" LIMIT $6)"#,
+                     AND "id" <> $1 AND "erasedAt" IS NULL LIMIT $7)
+               (SELECT "id" AS "id!", 'phone' AS "reason!" FROM p
+                WHERE (SELECT count(*) FROM p) < $7 ORDER BY "createdAt", "id" LIMIT $6)
+               UNION ALL (SELECT "id", 'name' FROM n
+                WHERE (SELECT count(*) FROM n) < $7 ORDER BY "createdAt", "id" LIMIT $6)
+               UNION ALL (SELECT "id", 'telegram' FROM t
+                WHERE (SELECT count(*) FROM t) < $7 ORDER BY "createdAt", "id" LIMIT $6)"#,
             user_id,
             keys.digits.filter(|d| !d.is_empty()),
             keys.name_key,
             keys.region as Region,
             keys.handle.filter(|h| !h.is_empty()),
             PER_REASON,
+            MAX_GROUP as i64,
         )
         .fetch_all(&state.pool)
         .await?;
