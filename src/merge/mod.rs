@@ -232,10 +232,10 @@ fn reasons_text(rs: &[Reason]) -> String {
     rs.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")
 }
 
-/// The possible duplicates of one user, for their page.
+/// The possible duplicates of one user, for their page. The page creates `data` beside
+/// its own resource, so the server loads both at once rather than one after the other.
 #[component]
-pub fn PossibleDuplicates(user_id: String) -> impl IntoView {
-    let data = Resource::new_blocking(move || user_id.clone(), get_candidates);
+pub fn PossibleDuplicates(data: Resource<Result<Candidates, AppError>>) -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

@@ -152,6 +152,7 @@ pub fn UserPage() -> impl IntoView {
     let back = Memo::new(move |_| back_link(query.read().get("back")));
     let set_role_action = ServerAction::<SetRole>::new();
     let revoke = ServerAction::<StaffRevokeSession>::new();
+    let dups = Resource::new_blocking(move || id.get(), crate::merge::get_candidates);
     let data = Resource::new_blocking(
         move || {
             (
@@ -172,7 +173,7 @@ pub fn UserPage() -> impl IntoView {
                 match data.await {
                     Err(e) => view! { <crate::app::ErrorBox error=e/> }.into_any(),
                     Ok(u) => view! {
-                        <UserView u=u q=q back=back set_role_action=set_role_action revoke=revoke/>
+                        <UserView u=u q=q back=back dups=dups set_role_action=set_role_action revoke=revoke/>
                     }.into_any(),
                 }
             })}
@@ -196,6 +197,7 @@ fn UserView(
     q: TimelineQuery,
     /// The list this page was opened from; timeline links and filters keep it.
     back: String,
+    dups: Resource<Result<crate::merge::Candidates, AppError>>,
     set_role_action: ServerAction<SetRole>,
     revoke: ServerAction<StaffRevokeSession>,
 ) -> impl IntoView {
@@ -284,7 +286,7 @@ fn UserView(
                 }
             })}
         </div>
-        <crate::merge::PossibleDuplicates user_id=uid.clone()/>
+        <crate::merge::PossibleDuplicates data=dups/>
         <h2>"Sessions"</h2>
         {if u.sessions.is_empty() {
             view! { <p class="empty">"No open sessions."</p> }.into_any()
