@@ -59,7 +59,19 @@ pub fn config() -> Config {
 }
 
 pub fn app_with(pool: PgPool, config: Config) -> TestApp {
-    let state = unified_portal::server::app_state(pool.clone(), config);
+    // The portal gets a pool of its own on the test's database, set up like production's
+    // (UTC, custom plans, an acquire timeout). sqlx's per-test pools borrow their permits
+    // from one parent pool and close idle connections after a second; under the portal's
+    // request patterns that occasionally left a request waiting forever.
+    let opts = (*pool.connect_options()).clone().options([
+        ("timezone", "UTC"),
+        ("plan_cache_mode", "force_custom_plan"),
+    ]);
+    let portal_pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(std::time::Duration::from_secs(10))
+        .connect_lazy_with(opts);
+    let state = unified_portal::server::app_state(portal_pool, config);
     TestApp {
         router: unified_portal::server::router(state.clone()),
         pool,
