@@ -1,6 +1,6 @@
 //! The shell, the routes and the layout every page shares.
 
-use crate::auth::{whoami, LoginPage};
+use crate::auth::LoginPage;
 use crate::error::AppError;
 use crate::model::Role;
 use leptos::prelude::*;
@@ -80,13 +80,13 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn Layout(children: Children) -> impl IntoView {
-    let me = Resource::new_blocking(|| (), |_| whoami());
+    let header = Resource::new_blocking(|| (), |_| crate::forms::header());
     view! {
         <header class="topbar">
             <a href="/admin" class="brand">"Unified Portal"</a>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let me = me.await.ok().flatten();
+                    let me = header.await.ok().and_then(|h| h.user);
                     me.map(|u| {
                         let staff = u.role >= Role::Support;
                         let super_admin = u.role == Role::SuperAdmin;
@@ -117,7 +117,7 @@ fn Layout(children: Children) -> impl IntoView {
             </Suspense>
         </header>
         <div class="page">
-            <crate::forms::FlashBar/>
+            <crate::forms::FlashBar header=header/>
             {children()}
         </div>
     }

@@ -39,11 +39,22 @@ pub struct Flash {
     pub text: String,
 }
 
-/// The message of the last plain form post, shown once; open to everyone since it is only
-/// ever the caller's own.
-#[server(prefix = "/fn", endpoint = "app/flash")]
-pub async fn take_flash() -> Result<Option<Flash>, AppError> {
-    Ok(ssr::take())
+/// What the layout shows on every page: who is signed in and the one-time message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageHeader {
+    pub user: Option<crate::auth::CurrentUser>,
+    pub flash: Option<Flash>,
+}
+
+/// The layout's data in one call; open to everyone since it reveals only the caller to
+/// themself. One resource for the whole layout keeps every page at the same number of
+/// blocking reads as before the flash existed.
+#[server(prefix = "/fn", endpoint = "app/header")]
+pub async fn header() -> Result<PageHeader, AppError> {
+    Ok(PageHeader {
+        user: crate::auth::ssr::current_user(),
+        flash: ssr::take(),
+    })
 }
 
 /// Ends a form's server function: see the module comment.
@@ -169,14 +180,13 @@ pub mod ssr {
     }
 }
 
-/// The one-time message of a plain (JavaScript-off) form post.
+/// The one-time message of a plain (JavaScript-off) form post, from the layout's resource.
 #[component]
-pub fn FlashBar() -> impl IntoView {
-    let flash = Resource::new_blocking(|| (), |_| take_flash());
+pub fn FlashBar(header: Resource<Result<PageHeader, AppError>>) -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                flash.await.ok().flatten().map(|f| view! {
+                header.await.ok().and_then(|h| h.flash).map(|f| view! {
                     <p class=if f.ok { "flash ok" } else { "flash error" } role="alert" id="flash">{f.text}</p>
                 })
             })}

@@ -385,7 +385,7 @@ async fn every_server_function_and_route_checks_the_role(pool: PgPool) {
     let fns: &[(&str, &str, Option<Role>)] = &[
         ("/fn/auth/whoami", "", None),
         ("/fn/auth/login_state", "", None),
-        ("/fn/app/flash", "", None),
+        ("/fn/app/header", "", None),
         ("/fn/account/get", "", Some(Role::User)),
         (
             "/fn/account/revoke_session",
