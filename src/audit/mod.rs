@@ -49,11 +49,7 @@ impl AuditQuery {
 
     /// The filters as a query string, without the cursor.
     pub fn filter_qs(&self) -> String {
-        self.pairs()
-            .into_iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", urlencode(v))))
-            .collect::<Vec<_>>()
-            .join("&")
+        crate::users::query_string(&self.pairs())
     }
 
     pub fn has_filters(&self) -> bool {

@@ -33,11 +33,7 @@ impl TimelineQuery {
     }
 
     fn filter_qs(&self) -> String {
-        [("type", &self.event_type), ("platform", &self.platform)]
-            .into_iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", urlencode(v))))
-            .collect::<Vec<_>>()
-            .join("&")
+        super::query_string(&[("type", &self.event_type), ("platform", &self.platform)])
     }
 }
 

@@ -163,6 +163,16 @@ impl UserListQuery {
     }
 }
 
+/// `k=v&…` of the parameters that are set, each value encoded: the filters of a list's
+/// links, without its cursor.
+pub fn query_string(pairs: &[(&str, &Option<String>)]) -> String {
+    pairs
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", urlencode(v))))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 pub fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
