@@ -307,6 +307,19 @@ async fn bad_parameters_are_400_and_unknown_users_404(pool: PgPool) {
         let r = app.get(&url, &[&cookie]).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{url}");
     }
+    // The event lookup runs beside the user's: a user who is not there is still a 404.
+    let r = app
+        .get("/admin/users/no-such-user?at=no-such-event", &[&cookie])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app
+        .get(&format!("/admin/users/{id}?at=no-such-event"), &[&cookie])
+        .await;
+    assert!(
+        r.body.contains("at: this user has no such event"),
+        "{}",
+        r.body
+    );
     for url in ["/admin/users/no-such-user", "/admin/users/%00%01"] {
         let r = app.get(url, &[&cookie]).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{url}");

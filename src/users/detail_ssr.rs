@@ -97,59 +97,137 @@ pub async fn load(
         "start from the newest",
     )?;
 
-    let u = sqlx::query!(
-        r#"SELECT "id", "firstName" AS first_name, "lastName" AS last_name, "phone", "role" AS "role: Role",
-                  "telegramId" AS telegram_id, "telegramUsername" AS telegram_username,
-                  "telegramPhotoUrl" AS telegram_photo_url,
-                  "registrationSource" AS "source: Platform", "region" AS "region: Region", "language",
-                  "createdAt" AS created_at, "updatedAt" AS updated_at,
-                  "blockedAt" AS blocked_at, "blockedReason" AS blocked_reason, "erasedAt" AS erased_at
-           FROM "User" WHERE "id" = $1"#,
-        id
-    )
-    .fetch_optional(&state.pool)
-    .await?
-    .ok_or_else(|| AppError::not_found("user"))?;
-
-    let at = match &q.at {
-        None => None,
-        Some(at) => Some(
-            sqlx::query!(
-                r#"SELECT "createdAt" AS created_at, "id" FROM "EventLog" WHERE "id" = $1 AND "userId" = $2"#,
-                at,
-                id
-            )
-            .fetch_optional(&state.pool)
-            .await?
-            .ok_or_else(|| AppError::bad("at: this user has no such event"))?,
-        ),
+    let user = async {
+        sqlx::query!(
+            r#"SELECT "id", "firstName" AS first_name, "lastName" AS last_name, "phone", "role" AS "role: Role",
+                      "telegramId" AS telegram_id, "telegramUsername" AS telegram_username,
+                      "telegramPhotoUrl" AS telegram_photo_url,
+                      "registrationSource" AS "source: Platform", "region" AS "region: Region", "language",
+                      "createdAt" AS created_at, "updatedAt" AS updated_at,
+                      "blockedAt" AS blocked_at, "blockedReason" AS blocked_reason, "erasedAt" AS erased_at
+               FROM "User" WHERE "id" = $1"#,
+            id
+        )
+        .fetch_optional(&state.pool)
+        .await
+        .map_err(AppError::from)
     };
-    let day_end = date.map(|d| day_start_utc(tz, d + chrono::Duration::days(1)));
 
-    let mut rows = sqlx::query!(
-        r#"SELECT "id", "eventType" AS event_type, "platform" AS "platform: Platform", "createdAt" AS created_at,
-                  "ipAddress" AS ip, "userAgent" AS user_agent, "metadata"
-           FROM "EventLog"
-           WHERE "userId" = $1
-             AND ($2::text IS NULL OR "eventType" = $2)
-             AND ($3::"RegistrationSource" IS NULL OR "platform" = $3)
-             AND ($5::text IS NULL OR ("createdAt", "id") < ($4::timestamp, $5))
-             AND ($7::text IS NULL OR ("createdAt", "id") <= ($6::timestamp, $7))
-             AND ($8::timestamp IS NULL OR "createdAt" < $8)
-           ORDER BY "createdAt" DESC, "id" DESC
-           LIMIT $9"#,
-        id,
-        q.event_type,
-        platform as Option<Platform>,
-        before.as_ref().map(|c| c.t),
-        before.as_ref().map(|c| c.id.clone()),
-        at.as_ref().map(|a| a.created_at),
-        at.as_ref().map(|a| a.id.clone()),
-        day_end,
-        PAGE + 1,
-    )
-    .fetch_all(&state.pool)
-    .await?;
+    // An `at` this user has no event of is a 400, but only once the user is known to
+    // exist (else 404): the lookup reports it as Some(None) rather than failing.
+    let timeline_rows = async {
+        let at = match &q.at {
+            None => None,
+            Some(at) => Some(
+                sqlx::query!(
+                    r#"SELECT "createdAt" AS created_at, "id" FROM "EventLog" WHERE "id" = $1 AND "userId" = $2"#,
+                    at,
+                    id
+                )
+                .fetch_optional(&state.pool)
+                .await?,
+            ),
+        };
+        let at = match at {
+            Some(None) => return Ok::<_, AppError>(None),
+            found => found.flatten(),
+        };
+        let day_end = date.map(|d| day_start_utc(tz, d + chrono::Duration::days(1)));
+
+        let rows = sqlx::query!(
+            r#"SELECT "id", "eventType" AS event_type, "platform" AS "platform: Platform", "createdAt" AS created_at,
+                      "ipAddress" AS ip, "userAgent" AS user_agent, "metadata"
+               FROM "EventLog"
+               WHERE "userId" = $1
+                 AND ($2::text IS NULL OR "eventType" = $2)
+                 AND ($3::"RegistrationSource" IS NULL OR "platform" = $3)
+                 AND ($5::text IS NULL OR ("createdAt", "id") < ($4::timestamp, $5))
+                 AND ($7::text IS NULL OR ("createdAt", "id") <= ($6::timestamp, $7))
+                 AND ($8::timestamp IS NULL OR "createdAt" < $8)
+               ORDER BY "createdAt" DESC, "id" DESC
+               LIMIT $9"#,
+            id,
+            q.event_type,
+            platform as Option<Platform>,
+            before.as_ref().map(|c| c.t),
+            before.as_ref().map(|c| c.id.clone()),
+            at.as_ref().map(|a| a.created_at),
+            at.as_ref().map(|a| a.id.clone()),
+            day_end,
+            PAGE + 1,
+        )
+        .fetch_all(&state.pool)
+        .await?;
+        Ok(Some((at, rows)))
+    };
+
+    let staff_actions = async {
+        Ok::<_, AppError>(sqlx::query!(
+            r#"SELECT e."id", e."eventType" AS event_type, e."platform" AS "platform: Platform",
+                      e."createdAt" AS created_at, e."ipAddress" AS ip, e."userAgent" AS user_agent, e."metadata",
+                      e."userId" AS actor_id, a."firstName" AS actor_first, a."lastName" AS actor_last,
+                      a."phone" AS actor_phone, a."telegramUsername" AS actor_tg
+               FROM "EventLog" e JOIN "User" a ON a."id" = e."userId"
+               WHERE e."metadata" ? 'targetUserId' AND e."metadata" ->> 'targetUserId' = $1 AND e."userId" <> $1
+               ORDER BY e."createdAt" DESC, e."id" DESC LIMIT 50"#,
+            id
+        )
+        .fetch_all(&state.pool)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let mut e = event(
+                tz,
+                r.id,
+                r.event_type,
+                r.platform,
+                r.created_at,
+                r.ip,
+                r.user_agent,
+                r.metadata,
+            );
+            e.actor = Some(display_name(
+                r.actor_first.as_deref(),
+                r.actor_last.as_deref(),
+                r.actor_phone.as_deref(),
+                r.actor_tg.as_deref(),
+            ));
+            e.actor_id = Some(r.actor_id);
+            e
+        })
+    .collect::<Vec<_>>())
+    };
+
+    let sessions = async {
+        Ok::<_, AppError>(sqlx::query!(
+            r#"SELECT "id", "platform" AS "platform: Platform", "deviceInfo" AS device, "createdAt" AS created_at,
+                      "expiresAt" AS expires_at
+               FROM "Session" WHERE "userId" = $1 AND "expiresAt" > (now() AT TIME ZONE 'UTC')
+               ORDER BY "createdAt" DESC"#,
+            id
+        )
+        .fetch_all(&state.pool)
+        .await?
+        .into_iter()
+        .map(|s| SessionRow {
+            current: s.id == me.session_id,
+            id: s.id,
+            platform: s.platform,
+            device: s.device,
+            created: local(tz, s.created_at),
+            expires: local(tz, s.expires_at),
+        })
+    .collect::<Vec<_>>())
+    };
+
+    // Independent reads, side by side on their own connections: the page costs the
+    // slowest of them rather than their sum.
+    let (u, timeline_rows, staff_actions, sessions) =
+        tokio::try_join!(user, timeline_rows, staff_actions, sessions)?;
+    let u = u.ok_or_else(|| AppError::not_found("user"))?;
+    let (at, mut rows) =
+        timeline_rows.ok_or_else(|| AppError::bad("at: this user has no such event"))?;
+
     let more = rows.len() as i64 > PAGE;
     rows.truncate(PAGE as usize);
     let older = if more {
@@ -182,61 +260,6 @@ pub async fn load(
             )
         })
         .collect();
-
-    let staff_actions = sqlx::query!(
-        r#"SELECT e."id", e."eventType" AS event_type, e."platform" AS "platform: Platform",
-                  e."createdAt" AS created_at, e."ipAddress" AS ip, e."userAgent" AS user_agent, e."metadata",
-                  e."userId" AS actor_id, a."firstName" AS actor_first, a."lastName" AS actor_last,
-                  a."phone" AS actor_phone, a."telegramUsername" AS actor_tg
-           FROM "EventLog" e JOIN "User" a ON a."id" = e."userId"
-           WHERE e."metadata" ? 'targetUserId' AND e."metadata" ->> 'targetUserId' = $1 AND e."userId" <> $1
-           ORDER BY e."createdAt" DESC, e."id" DESC LIMIT 50"#,
-        id
-    )
-    .fetch_all(&state.pool)
-    .await?
-    .into_iter()
-    .map(|r| {
-        let mut e = event(
-            tz,
-            r.id,
-            r.event_type,
-            r.platform,
-            r.created_at,
-            r.ip,
-            r.user_agent,
-            r.metadata,
-        );
-        e.actor = Some(display_name(
-            r.actor_first.as_deref(),
-            r.actor_last.as_deref(),
-            r.actor_phone.as_deref(),
-            r.actor_tg.as_deref(),
-        ));
-        e.actor_id = Some(r.actor_id);
-        e
-    })
-    .collect();
-
-    let sessions = sqlx::query!(
-        r#"SELECT "id", "platform" AS "platform: Platform", "deviceInfo" AS device, "createdAt" AS created_at,
-                  "expiresAt" AS expires_at
-           FROM "Session" WHERE "userId" = $1 AND "expiresAt" > (now() AT TIME ZONE 'UTC')
-           ORDER BY "createdAt" DESC"#,
-        id
-    )
-    .fetch_all(&state.pool)
-    .await?
-    .into_iter()
-    .map(|s| SessionRow {
-        current: s.id == me.session_id,
-        id: s.id,
-        platform: s.platform,
-        device: s.device,
-        created: local(tz, s.created_at),
-        expires: local(tz, s.expires_at),
-    })
-    .collect();
 
     Ok(UserDetail {
         name: display_name(
