@@ -50,12 +50,22 @@ fn set_security_headers() {
     }
 }
 
+/// The document's title. leptos_meta writes the title text into the server's HTML as it
+/// is, unescaped, and titles carry user text (a person's name): the server's copy is
+/// escaped here. In the browser the text is set through `document.title`, which needs none.
+#[component]
+pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let text = crate::error::ssr::escape(&text);
+    view! { <Title text=text/> }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/unified-portal.css"/>
-        <Title text="Unified Portal"/>
+        <PageTitle text="Unified Portal"/>
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
@@ -130,7 +140,7 @@ pub fn NotFound() -> impl IntoView {
         opts.set_status(http::StatusCode::NOT_FOUND);
     }
     view! {
-        <Title text="Not found · Unified Portal"/>
+        <PageTitle text="Not found · Unified Portal"/>
         <main class="narrow">
             <h1>"Page not found"</h1>
             <p>"There is nothing at this address. "<a href="/admin">"Go to the dashboard"</a></p>
@@ -179,7 +189,7 @@ pub fn ErrorBox(error: AppError) -> impl IntoView {
         _ => ("Something went wrong", None),
     };
     view! {
-        <Title text=format!("{title} · Unified Portal")/>
+        <PageTitle text=format!("{title} · Unified Portal")/>
         <section class="error-box" role="alert" data-status=error.status().as_u16()>
             <h1>{title}</h1>
             <p id="error-message">{error.to_string()}</p>

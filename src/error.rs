@@ -131,7 +131,7 @@ impl FromServerFnError for AppError {
 pub use ssr::{escape, html_page};
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use super::AppError;
     use axum::response::{IntoResponse, Response};
 

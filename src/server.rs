@@ -12,9 +12,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use sqlx::PgPool;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
@@ -39,8 +39,21 @@ pub fn app_state(pool: PgPool, config: Config) -> AppState {
     }
 }
 
+/// The route list of [`App`], generated once per process.
+///
+/// Generating it renders the app with resource loading suppressed, and leptos_server keeps
+/// that switch in one process-wide flag (`IS_SUPPRESSING_RESOURCE_LOAD`), not per thread: a
+/// resource first polled on another thread meanwhile awaits `pending()` forever, so a page
+/// being rendered there never answers. That is what hung a test's request now and then
+/// (each test built a router while other tests' requests rendered). Generated once, before
+/// any router exists, it can no longer overlap a render.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let sessions = SessionManagerLayer::new(PgSessionStore::new(state.pool.clone()))
         .with_name(SESSION_COOKIE)
         .with_http_only(true)

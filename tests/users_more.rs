@@ -307,6 +307,16 @@ async fn bad_parameters_are_400_and_unknown_users_404(pool: PgPool) {
         let r = app.get(&url, &[&cookie]).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{url}");
     }
+    // A name in the document's title is escaped like everywhere else on the page.
+    let odd = person(&pool, "</title><meta http-equiv=\"refresh\">", None, None).await;
+    let r = app.get(&format!("/admin/users/{odd}"), &[&cookie]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let title = &r.body[r.body.find("<title>").unwrap()..r.body.find("</title>").unwrap()];
+    assert!(
+        title.starts_with("<title>&lt;/title&gt;&lt;meta"),
+        "{title}"
+    );
+    assert!(!r.body.contains("<meta http-equiv=\"refresh\">"));
     // The event lookup runs beside the user's: a user who is not there is still a 404.
     let r = app
         .get("/admin/users/no-such-user?at=no-such-event", &[&cookie])
@@ -329,6 +339,10 @@ async fn bad_parameters_are_400_and_unknown_users_404(pool: PgPool) {
         app.get(&long, &[&cookie]).await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+async fn first_page_body(app: &TestApp, id: &str, cookie: &str) -> String {
+    app.get(&format!("/admin/users/{id}"), &[cookie]).await.body
 }
 
 #[sqlx::test]
@@ -370,6 +384,32 @@ async fn the_timeline_pages_filters_and_opens_at_an_event(pool: PgPool) {
     let older = href.split('"').next().unwrap().replace("&amp;", "&");
     let r = app.get(&older, &[&cookie]).await;
     assert_eq!(events(&r.body)[0], "ev-070");
+    let link = |body: &str, id: &str| -> Option<String> {
+        let i = body.find(&format!("id=\"{id}\""))?;
+        let href = body[..i].rsplit("href=\"").next().unwrap();
+        Some(href.split('"').next().unwrap().replace("&amp;", "&"))
+    };
+    assert!(
+        link(&first_page_body(&app, &id, &cookie).await, "timeline-newer").is_none(),
+        "the newest page has nothing newer"
+    );
+    // And back up: the newer page is the first page again, with nothing newer above it.
+    let newer = link(&r.body, "timeline-newer").expect("a page down has newer events");
+    let up = app.get(&newer, &[&cookie]).await;
+    assert_eq!(events(&up.body), first);
+    assert!(link(&up.body, "timeline-newer").is_none());
+    assert!(link(&up.body, "timeline-older").is_some());
+    // Two pages down and back by one: the page in between, whole.
+    let third = app
+        .get(&link(&r.body, "timeline-older").unwrap(), &[&cookie])
+        .await;
+    assert_eq!(events(&third.body)[0], "ev-020");
+    let back_one = app
+        .get(&link(&third.body, "timeline-newer").unwrap(), &[&cookie])
+        .await;
+    assert_eq!(events(&back_one.body), events(&r.body));
+    let bad = app.get(&format!("{newer}&before=x"), &[&cookie]).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
     let r = app
         .get(
@@ -389,6 +429,9 @@ async fn the_timeline_pages_filters_and_opens_at_an_event(pool: PgPool) {
         .await;
     let got = events(&r.body);
     assert_eq!(got[0], "ev-042");
+    let newer = link(&r.body, "timeline-newer").expect("newer events above ev-042");
+    let up = app.get(&newer, &[&cookie]).await;
+    assert_eq!(events(&up.body)[49], "ev-043");
     let at = r.body.find("data-event-id=\"ev-042\"").unwrap();
     let start = r.body[..at].rfind("<li").unwrap();
     let end = at + r.body[at..].find('>').unwrap();
@@ -537,4 +580,56 @@ async fn staff_revoke_sessions_within_the_matrix(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(by, victim_id);
+}
+
+/// leptos_server suppresses resource loads with one process-wide flag while any thread
+/// generates a route list (leptos-rs/leptos#4773): a resource first polled meanwhile awaits
+/// forever. Building a router, as every test does, must not open that window.
+#[sqlx::test]
+async fn pages_answer_while_another_thread_builds_routers(pool: PgPool) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    use tower::ServiceExt;
+
+    let app = app(pool.clone());
+    create_user(&pool, Role::SuperAdmin, "+998901112233").await;
+    let cookie = app.login("+998901112233", PASSWORD).await.unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let builder = {
+        let (stop, state) = (stop.clone(), app.state.clone());
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let _enter = rt.enter();
+            while !stop.load(Ordering::Relaxed) {
+                drop(unified_portal::server::router(state.clone()));
+            }
+        })
+    };
+    let (mut sent, mut hung) = (0, 0);
+    let until = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < until {
+        let req = axum::http::Request::get("/admin/users")
+            .header(axum::http::header::COOKIE, &cookie)
+            .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                [127, 0, 0, 1],
+                40000,
+            ))))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        sent += 1;
+        let answer = app.router.clone().oneshot(req);
+        if tokio::time::timeout(Duration::from_secs(2), answer)
+            .await
+            .is_err()
+        {
+            hung += 1;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    builder.join().unwrap();
+    assert_eq!(hung, 0, "{hung} of {sent} requests never answered");
 }

@@ -1,9 +1,9 @@
 //! A person's own page: profile, sessions (revocable) and recent activity.
 
+use crate::app::PageTitle;
 use crate::error::AppError;
 use crate::model::{Platform, Region, Role};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 pub mod password;
@@ -59,10 +59,14 @@ pub async fn my_account() -> Result<Account, AppError> {
 
 /// Ends one of the caller's own sessions; its client is signed out at its next request.
 #[server(prefix = "/fn", endpoint = "account/revoke_session")]
-pub async fn revoke_session(session_id: String) -> Result<(), AppError> {
+pub async fn revoke_session(session_id: String) -> Result<crate::forms::Done, AppError> {
     let me = crate::auth::ssr::require_user()?;
     let state = crate::state::AppState::get()?;
-    ssr::revoke_own(&state, &me, &session_id).await
+    crate::forms::finish(
+        ssr::revoke_own(&state, &me, &session_id)
+            .await
+            .map(|()| crate::forms::Done::new("The session is revoked.")),
+    )
 }
 
 /// The person's own names and language; logged as PROFILE_UPDATE with old and new values.
@@ -129,7 +133,7 @@ pub fn AccountPage() -> impl IntoView {
         |_| my_account(),
     );
     view! {
-        <Title text="Your account · Unified Portal"/>
+        <PageTitle text="Your account · Unified Portal"/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {

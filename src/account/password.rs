@@ -1,10 +1,10 @@
 //! Changing one's own password: `/account/password`. Also where a one-time password set by a
 //! SUPER_ADMIN leads, since nothing else works until it is replaced.
 
+use crate::app::PageTitle;
 use crate::error::AppError;
 use crate::forms::{field_error, ActionResult, Done};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
@@ -73,7 +73,7 @@ pub fn PasswordPage() -> impl IntoView {
         }
     };
     view! {
-        <Title text="Change your password · Unified Portal"/>
+        <PageTitle text="Change your password · Unified Portal"/>
         <h1>"Change your password"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -2,10 +2,10 @@
 //! type, SESSION_REVOKED, any row naming a target user), newest first, 50 a page with a
 //! signed keyset cursor. Readable by every staff role.
 
+use crate::app::PageTitle;
 use crate::error::AppError;
 use crate::users::urlencode;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
@@ -111,7 +111,7 @@ pub fn AuditPage() -> impl IntoView {
     let q = Memo::new(move |_| AuditQuery::from_map(&query.read()));
     let data = Resource::new_blocking(move || q.get(), list_audit);
     view! {
-        <Title text="Audit log · Unified Portal"/>
+        <PageTitle text="Audit log · Unified Portal"/>
         <h1>"Audit log"</h1>
         <p class="muted">"What staff did, newest first. A person's own activity is on their page."</p>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

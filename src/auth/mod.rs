@@ -1,10 +1,10 @@
 //! Who is signed in: the caller type every check uses, the sign-in page, and the
 //! server functions behind it. Server-only parts live in `ssr` and `handlers`.
 
+use crate::app::PageTitle;
 use crate::error::AppError;
 use crate::model::Role;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
@@ -116,7 +116,7 @@ pub mod ids {
 pub fn LoginPage() -> impl IntoView {
     let state = Resource::new_blocking(|| (), |_| login_state());
     view! {
-        <Title text="Sign in · Unified Portal"/>
+        <PageTitle text="Sign in · Unified Portal"/>
         <main class="narrow">
             <h1>"Sign in"</h1>
             <Suspense fallback=|| ()>

@@ -4,11 +4,11 @@
 //! costs the same at a million users as at a hundred. Charts are server-rendered SVG, each
 //! with a table of its numbers.
 
+use crate::app::PageTitle;
 use crate::error::AppError;
 use crate::model::{Platform, Region};
 use crate::users::PivotCell;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
@@ -86,7 +86,7 @@ pub fn DashboardPage() -> impl IntoView {
     let period = Memo::new(move |_| query.read().get("period").filter(|p| !p.trim().is_empty()));
     let data = Resource::new_blocking(move || period.get(), dashboard);
     view! {
-        <Title text="Dashboard · Unified Portal"/>
+        <PageTitle text="Dashboard · Unified Portal"/>
         <h1>"Dashboard"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -1,14 +1,6 @@
 //! The dashboard's reads. Each is a small aggregate over a rollup table the database keeps
 //! (see migrations/20261204000001_activity_rollups.sql); none scans "User" or "EventLog".
 
-/// Awaits each future in order, stopping at the first error, like a sequential
-/// `try_join!`.
-macro_rules! in_turn {
-    ($($f:expr),+ $(,)?) => {
-        async { Ok::<_, AppError>(($($f.await?),+)) }.await
-    };
-}
-
 use super::charts::Series;
 use super::{ActiveUsers, DashboardData, SourceTotals, DEFAULT_PERIOD, PERIODS};
 use crate::error::AppError;
@@ -112,10 +104,8 @@ pub async fn load_at(
         .collect();
     let index: HashMap<NaiveDate, usize> = days.iter().enumerate().map(|(i, d)| (*d, i)).collect();
 
-    // Five small reads, one after another: side by side they took five connections at
-    // once, and requests that each hold some while waiting for the rest can starve a small
-    // pool (the per-test pools have five). Each read is well under a millisecond.
-    let (signups, events, top, active, split) = in_turn!(
+    // Five independent reads, side by side on their own connections.
+    let (signups, events, top, active, split) = tokio::try_join!(
         async {
             sqlx::query!(
                 r#"SELECT "day" AS "day!", "registrationSource" AS "source!: Platform",

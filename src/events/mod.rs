@@ -3,11 +3,11 @@
 //! timeline at that event.
 
 use crate::account::EventRow;
+use crate::app::PageTitle;
 use crate::error::AppError;
 use crate::model::Platform;
 use crate::users::urlencode;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
@@ -103,7 +103,7 @@ pub fn EventsPage() -> impl IntoView {
     let q = Memo::new(move |_| EventQuery::from_map(&query.read()));
     let data = Resource::new_blocking(move || q.get(), list_events);
     view! {
-        <Title text="Events · Unified Portal"/>
+        <PageTitle text="Events · Unified Portal"/>
         <h1>"Events"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -2,10 +2,10 @@
 //! keys it accepts (in `ssr`, also used by the CLI) and the super admin's page that manages
 //! them, `/admin/api-keys`.
 
+use crate::app::PageTitle;
 use crate::error::AppError;
 use crate::model::Platform;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
@@ -74,10 +74,11 @@ pub async fn create_api_key(name: String, platform: String) -> Result<CreatedKey
 }
 
 #[server(prefix = "/fn", endpoint = "api_keys/revoke")]
-pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
+pub async fn revoke_api_key(id: String) -> Result<crate::forms::Done, AppError> {
     let me = crate::auth::ssr::require_role(crate::model::Role::SuperAdmin)?;
     let state = crate::state::AppState::get()?;
-    if let ssr::Revoked::Now(k) = ssr::revoke_key(&state.pool, &id).await? {
+    let revoked = ssr::revoke_key(&state.pool, &id).await;
+    if let Ok(ssr::Revoked::Now(k)) = &revoked {
         log_staff_action(
             &state,
             &me,
@@ -88,7 +89,7 @@ pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
         )
         .await;
     }
-    Ok(())
+    crate::forms::finish(revoked.map(|_| crate::forms::Done::new("The key is revoked.")))
 }
 
 /// Staff actions are the actor's own events (CONTRACT §2). The key's change has happened
@@ -134,7 +135,7 @@ pub fn ApiKeysPage() -> impl IntoView {
         |_| list_api_keys(),
     );
     view! {
-        <Title text="API keys · Unified Portal"/>
+        <PageTitle text="API keys · Unified Portal"/>
         <h1>"API keys"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

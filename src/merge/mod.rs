@@ -2,12 +2,12 @@
 //! user, the duplicate groups over the whole database, and the audited merge itself.
 //! Nothing here merges on its own; a staff member always decides.
 
+use crate::app::PageTitle;
 use crate::error::AppError;
 use crate::forms::Done;
 use crate::model::{Platform, Region, Role};
 use crate::users::urlencode;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
@@ -300,7 +300,7 @@ pub fn DuplicatesPage() -> impl IntoView {
     let q = Memo::new(move |_| DuplicatesQuery::from_map(&query.read()));
     let data = Resource::new_blocking(move || q.get(), get_duplicates);
     view! {
-        <Title text="Possible duplicates · Unified Portal"/>
+        <PageTitle text="Possible duplicates · Unified Portal"/>
         <h1>"Possible duplicates"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -419,7 +419,7 @@ pub fn MergePage() -> impl IntoView {
         |(id, other, keep, _)| get_merge_preview(id, other, keep),
     );
     view! {
-        <Title text="Merge users · Unified Portal"/>
+        <PageTitle text="Merge users · Unified Portal"/>
         <h1>"Merge users"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -2,12 +2,12 @@
 //! changes (the matrix and the last-SUPER_ADMIN rule of `users::detail_ssr::set_role`),
 //! granting a role by phone or Telegram id, and one-time passwords.
 
+use crate::app::PageTitle;
 use crate::error::AppError;
 use crate::forms::{ActionResult, Done};
 use crate::model::Role;
 use crate::users::urlencode;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
@@ -122,7 +122,7 @@ pub fn StaffPage() -> impl IntoView {
         _ => None,
     });
     view! {
-        <Title text="Staff · Unified Portal"/>
+        <PageTitle text="Staff · Unified Portal"/>
         <h1>"Staff"</h1>
         <ActionResult value=value/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

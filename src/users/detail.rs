@@ -3,14 +3,16 @@
 
 use super::urlencode;
 use crate::account::SessionRow;
+use crate::app::PageTitle;
 use crate::error::AppError;
+use crate::forms::Done;
 use crate::model::{Platform, Region, Role};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
-/// The timeline's URL parameters as received (`type`, `platform`, `date`, `at`, `before`).
+/// The timeline's URL parameters as received (`type`, `platform`, `date`, `at`, `before`,
+/// `after`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TimelineQuery {
     pub event_type: Option<String>,
@@ -18,6 +20,9 @@ pub struct TimelineQuery {
     pub date: Option<String>,
     pub at: Option<String>,
     pub before: Option<String>,
+    /// Paging towards newer events: the page just newer than this cursor.
+    #[serde(default)]
+    pub after: Option<String>,
 }
 
 impl TimelineQuery {
@@ -29,6 +34,7 @@ impl TimelineQuery {
             date: get("date"),
             at: get("at"),
             before: get("before"),
+            after: get("after"),
         }
     }
 
@@ -79,6 +85,9 @@ pub struct UserDetail {
     pub timeline: Vec<TimelineEvent>,
     /// The `before` cursor of the next (older) timeline page.
     pub older: Option<String>,
+    /// The `after` cursor of the previous (newer) page, when newer events match.
+    #[serde(default)]
+    pub newer: Option<String>,
     pub highlight: Option<String>,
     /// The caller may revoke this user's sessions.
     pub can_manage: bool,
@@ -98,21 +107,28 @@ pub async fn get_user_detail(
 
 /// Changes a user's role per the permission matrix; audited as ADMIN_ROLE_CHANGE.
 #[server(prefix = "/fn", endpoint = "users/set_role")]
-pub async fn set_role(user_id: String, role: String) -> Result<(), AppError> {
+pub async fn set_role(user_id: String, role: String) -> Result<Done, AppError> {
     let me = crate::auth::ssr::require_role(Role::Admin)?;
     let state = crate::state::AppState::get()?;
-    let role: Role = role
-        .parse()
-        .map_err(|e: String| AppError::bad(format!("role: {e}")))?;
-    super::detail_ssr::set_role(&state, &me, &user_id, role).await
+    let result = match role.parse::<Role>() {
+        Ok(role) => super::detail_ssr::set_role(&state, &me, &user_id, role)
+            .await
+            .map(|()| Done::new(format!("The role is now {}.", role.as_str()))),
+        Err(e) => Err(AppError::bad(format!("role: {e}"))),
+    };
+    crate::forms::finish(result)
 }
 
 /// Ends one of the user's sessions; audited as SESSION_REVOKED by the staff member.
 #[server(prefix = "/fn", endpoint = "users/revoke_session")]
-pub async fn staff_revoke_session(user_id: String, session_id: String) -> Result<(), AppError> {
+pub async fn staff_revoke_session(user_id: String, session_id: String) -> Result<Done, AppError> {
     let me = crate::auth::ssr::require_role(Role::Admin)?;
     let state = crate::state::AppState::get()?;
-    super::detail_ssr::revoke_session(&state, &me, &user_id, &session_id).await
+    crate::forms::finish(
+        super::detail_ssr::revoke_session(&state, &me, &user_id, &session_id)
+            .await
+            .map(|()| Done::new("The session is revoked.")),
+    )
 }
 
 pub mod ids {
@@ -122,6 +138,7 @@ pub mod ids {
     pub const TIMELINE: &str = "timeline";
     pub const TIMELINE_FILTERS: &str = "timeline-filters";
     pub const OLDER: &str = "timeline-older";
+    pub const NEWER: &str = "timeline-newer";
     pub const BACK: &str = "back-to-list";
     pub const ROLE_FORM: &str = "role-form";
     pub const MANAGE: &str = "manage-user";
@@ -213,6 +230,10 @@ fn UserView(
         let sep = if filter_qs.is_empty() { "" } else { "&" };
         format!("{base}?{filter_qs}{sep}before={}", urlencode(&c))
     });
+    let newer = u.newer.clone().map(|c| {
+        let sep = if filter_qs.is_empty() { "" } else { "&" };
+        format!("{base}?{filter_qs}{sep}after={}", urlencode(&c))
+    });
     let unfiltered = if back_qs.is_empty() {
         base.clone()
     } else {
@@ -229,7 +250,7 @@ fn UserView(
     let role_choices = u.role_choices.clone();
     let can_manage = u.can_manage;
     view! {
-        <Title text=format!("{} · Users · Unified Portal", u.name)/>
+        <PageTitle text=format!("{} · Users · Unified Portal", u.name)/>
         <div class="user-head">
             {photo}
             <h1 class="clip" title=u.name.clone()>{u.name.clone()}</h1>
@@ -336,17 +357,20 @@ fn UserView(
             <label>"Jump to date " <input type="date" name="date" value=q.date.clone().unwrap_or_default()/></label>
             {keep_back.map(|b| view! { <input type="hidden" name="back" value=b/> })}
             <button type="submit">"Show"</button>
-            {(q.event_type.is_some() || q.platform.is_some() || q.date.is_some() || q.at.is_some() || q.before.is_some())
+            {(q.event_type.is_some() || q.platform.is_some() || q.date.is_some() || q.at.is_some() || q.before.is_some() || q.after.is_some())
                 .then(|| view! { <a href=unfiltered class="clear">"Newest, unfiltered"</a> })}
         </form>
         <div id=ids::TIMELINE>
             {if u.timeline.is_empty() {
-                view! { <p class="empty" id="timeline-empty">"No activity matches."</p> }.into_any()
+                let filtered = q.event_type.is_some() || q.platform.is_some() || q.date.is_some();
+                let text = if filtered { "No activity matches these filters." } else { "No activity yet." };
+                view! { <p class="empty" id="timeline-empty">{text}</p> }.into_any()
             } else {
                 view! { <EventList events=u.timeline highlight=u.highlight/> }.into_any()
             }}
         </div>
         <nav class="pager">
+            {newer.map(|h| view! { <a href=h id=ids::NEWER rel="prev">"← Newer"</a> })}
             {older.map(|h| view! { <a href=h id=ids::OLDER rel="next">"Older →"</a> })}
         </nav>
     }

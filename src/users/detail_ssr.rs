@@ -96,6 +96,21 @@ pub async fn load(
         |c| c.u == id,
         "start from the newest",
     )?;
+    let after = cursor_param::<EventCursor>(
+        secret,
+        "timeline",
+        "after",
+        q.after.as_deref(),
+        |c| c.u == id,
+        "start from the newest",
+    )?;
+    if after.is_some() && (before.is_some() || q.at.is_some() || date.is_some()) {
+        return Err(AppError::bad(
+            "after: pages towards newer events on its own, without before, at or date",
+        ));
+    }
+    // Towards newer events the page is read oldest first, then turned round.
+    let newer_first = after.is_none();
 
     let user = async {
         sqlx::query!(
@@ -144,7 +159,9 @@ pub async fn load(
                  AND ($5::text IS NULL OR ("createdAt", "id") < ($4::timestamp, $5))
                  AND ($7::text IS NULL OR ("createdAt", "id") <= ($6::timestamp, $7))
                  AND ($8::timestamp IS NULL OR "createdAt" < $8)
-               ORDER BY "createdAt" DESC, "id" DESC
+                 AND ($11::text IS NULL OR ("createdAt", "id") > ($10::timestamp, $11))
+               ORDER BY CASE WHEN $12 THEN "createdAt" END DESC, CASE WHEN $12 THEN "id" END DESC,
+                        CASE WHEN NOT $12 THEN "createdAt" END ASC, CASE WHEN NOT $12 THEN "id" END ASC
                LIMIT $9"#,
             id,
             q.event_type,
@@ -155,6 +172,9 @@ pub async fn load(
             at.as_ref().map(|a| a.id.clone()),
             day_end,
             PAGE + 1,
+            after.as_ref().map(|c| c.t),
+            after.as_ref().map(|c| c.id.clone()),
+            newer_first,
         )
         .fetch_all(&state.pool)
         .await?;
@@ -230,20 +250,50 @@ pub async fn load(
 
     let more = rows.len() as i64 > PAGE;
     rows.truncate(PAGE as usize);
-    let older = if more {
-        rows.last().map(|r| {
-            sign_value(
-                secret,
-                "timeline",
-                &EventCursor {
-                    u: id.to_string(),
-                    t: r.created_at,
-                    id: r.id.clone(),
-                },
-            )
-        })
+    if !newer_first {
+        rows.reverse();
+    }
+    let cursor = |t: NaiveDateTime, event_id: &str| {
+        sign_value(
+            secret,
+            "timeline",
+            &EventCursor {
+                u: id.to_string(),
+                t,
+                id: event_id.to_string(),
+            },
+        )
+    };
+    // Paging newer, the page came from an older one; else older ones exist when the page
+    // overflowed.
+    let older = if more || !newer_first {
+        rows.last().map(|r| cursor(r.created_at, &r.id))
     } else {
         None
+    };
+    let newer = match rows.first() {
+        Some(first) if !newer_first && more => Some(cursor(first.created_at, &first.id)),
+        // A page opened lower down (older, a date, an event) has newer events above it
+        // unless it is the top: one probe of the index says which.
+        Some(first) if newer_first && (before.is_some() || at.is_some() || date.is_some()) => {
+            let above = sqlx::query_scalar!(
+                r#"SELECT EXISTS (
+                       SELECT 1 FROM "EventLog"
+                       WHERE "userId" = $1
+                         AND ($2::text IS NULL OR "eventType" = $2)
+                         AND ($3::"RegistrationSource" IS NULL OR "platform" = $3)
+                         AND ("createdAt", "id") > ($4::timestamp, $5)) AS "above!""#,
+                id,
+                q.event_type,
+                platform as Option<Platform>,
+                first.created_at,
+                first.id,
+            )
+            .fetch_one(&state.pool)
+            .await?;
+            above.then(|| cursor(first.created_at, &first.id))
+        }
+        _ => None,
     };
     let timeline = rows
         .into_iter()
@@ -290,6 +340,7 @@ pub async fn load(
         staff_actions,
         timeline,
         older,
+        newer,
         highlight: at.map(|a| a.id),
     })
 }

@@ -2,11 +2,11 @@
 //! Telegram, block and unblock, erase. Every form works as a plain POST too.
 
 use super::urlencode;
+use crate::app::PageTitle;
 use crate::error::AppError;
 use crate::forms::{field_error, ActionResult, Done};
 use crate::model::{Region, Role, LANGUAGES};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
@@ -391,7 +391,7 @@ fn ManageView(d: ManageData, actions: Actions) -> impl IntoView {
     let region = d.region;
     let language = d.language.clone();
     view! {
-        <Title text=format!("Manage {} · Users · Unified Portal", d.name)/>
+        <PageTitle text=format!("Manage {} · Users · Unified Portal", d.name)/>
         <div class="user-head">
             <h1 class="clip" title=d.name.clone()>{format!("Manage {}", d.name)}</h1>
             <span class="badge">{d.role.label()}</span>

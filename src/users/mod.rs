@@ -1,9 +1,9 @@
 //! Staff's main page: users by registration source and region.
 
+use crate::app::PageTitle;
 use crate::error::AppError;
 use crate::model::{Platform, Region, Role};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
@@ -216,13 +216,17 @@ pub struct UsersPage {
     pub pivot: Vec<PivotCell>,
     pub next: Option<String>,
     pub prev: Option<String>,
+    /// Whether the caller may export (ADMIN and up): SUPPORT is not offered the button.
+    pub can_export: bool,
 }
 
 #[server(prefix = "/fn", endpoint = "users/list")]
 pub async fn list_users(#[server(default)] query: UserListQuery) -> Result<UsersPage, AppError> {
-    let _staff = crate::auth::ssr::require_role(crate::model::Role::Support)?;
+    let staff = crate::auth::ssr::require_role(crate::model::Role::Support)?;
     let state = crate::state::AppState::get()?;
-    ssr::list(&state, &query).await
+    let mut page = ssr::list(&state, &query).await?;
+    page.can_export = staff.role >= Role::Admin;
+    Ok(page)
 }
 
 pub mod ids {
@@ -242,7 +246,7 @@ pub fn UsersPage() -> impl IntoView {
     let q = Memo::new(move |_| UserListQuery::from_map(&query.read()));
     let data = Resource::new_blocking(move || q.get(), list_users);
     view! {
-        <Title text="Users · Unified Portal"/>
+        <PageTitle text="Users · Unified Portal"/>
         <h1>"Users"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -254,6 +258,22 @@ pub fn UsersPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// 10000 as "10,000".
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn select_options<T: Copy + 'static>(
@@ -292,7 +312,7 @@ fn UsersView(q: UserListQuery, page: UsersPage) -> impl IntoView {
         Some(
             view! { <p class="empty" id="empty-no-users">"There are no users yet."</p> }.into_any(),
         )
-    } else if page.rows.is_empty() && paged {
+    } else if page.rows.is_empty() && paged && page.matching > 0 {
         Some(
             view! {
                 <p class="empty" id="empty-past-end">"No more users on this page. "
@@ -316,7 +336,7 @@ fn UsersView(q: UserListQuery, page: UsersPage) -> impl IntoView {
     let tri = |v: &Option<String>| v.clone().unwrap_or_default();
     let (has_tg, has_phone) = (tri(&q.has_telegram), tri(&q.has_phone));
     let count_text = if page.matching_capped {
-        format!("more than {} matching users", page.matching)
+        format!("more than {} matching users", thousands(page.matching))
     } else {
         format!(
             "{} matching user{}",
@@ -383,7 +403,9 @@ fn UsersView(q: UserListQuery, page: UsersPage) -> impl IntoView {
         </form>
         <div class="list-head">
             <p class="muted" id=ids::MATCHING data-capped=page.matching_capped.to_string()>{count_text}</p>
-            <a href=export id=ids::EXPORT class="button" rel="nofollow" download>"Export CSV"</a>
+            {page.can_export.then(|| view! {
+                <a href=export id=ids::EXPORT class="button" rel="nofollow" download>"Export CSV"</a>
+            })}
         </div>
         {empty_state}
         {(!page.rows.is_empty()).then(|| view! {
@@ -466,16 +488,33 @@ fn Pivot(cells: Vec<PivotCell>, total: i64) -> impl IntoView {
                                 </td>
                             }
                         }).collect_view()}
-                        <td class="total" data-source=s.as_str()>{row_total(*s)}</td>
+                        <td class="total" data-source=s.as_str()>
+                            <a href=format!("/admin/users?source={}", s.as_str())>{row_total(*s)}</a>
+                        </td>
                     </tr>
                 }).collect_view()}
             </tbody>
             <tfoot><tr>
                 <th scope="row">"Total"</th>
-                {Region::ALL.iter().map(|r| view! { <td class="total" data-region=r.as_str()>{col_total(*r)}</td> }).collect_view()}
-                <td class="total" id="pivot-grand-total">{total}</td>
+                {Region::ALL.iter().map(|r| view! {
+                    <td class="total" data-region=r.as_str()>
+                        <a href=format!("/admin/users?region={}", r.as_str())>{col_total(*r)}</a>
+                    </td>
+                }).collect_view()}
+                <td class="total"><a href="/admin/users" id="pivot-grand-total">{total}</a></td>
             </tr></tfoot>
         </table>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(super::thousands(10000), "10,000");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1234567), "1,234,567");
+        assert_eq!(super::thousands(-1000), "-1,000");
     }
 }

@@ -197,7 +197,12 @@ pub fn parse_search(raw: &str) -> Result<Option<Search>, AppError> {
         }
     }
     if !q.contains(char::is_whitespace) && q.len() <= 64 {
-        s.user_id = Some(q.to_string());
+        // Ids are stored as given (cuids, or UUIDs in lower case); a UUID pasted in upper
+        // case or without hyphens is still that id.
+        s.user_id = Some(match uuid::Uuid::try_parse(q) {
+            Ok(u) => u.hyphenated().to_string(),
+            Err(_) => q.to_string(),
+        });
     }
     Ok(Some(s))
 }
@@ -544,6 +549,7 @@ pub async fn list(state: &AppState, q: &UserListQuery) -> Result<UsersPage, AppE
         pivot,
         next,
         prev,
+        can_export: false,
     })
 }
 
@@ -848,6 +854,13 @@ mod tests {
         let nul = parse_search("a\u{0}b").unwrap_err().to_string();
         assert!(nul.starts_with("q: "), "{nul}");
         assert!(parse_search("Aziz\tKarimov").unwrap().is_some());
+        let s = parse_search("ADAEA463-EF0E-4568-AC40-75CE6F3ECC97")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            s.user_id.as_deref(),
+            Some("adaea463-ef0e-4568-ac40-75ce6f3ecc97")
+        );
     }
 
     #[test]

@@ -60,9 +60,8 @@ pub fn config() -> Config {
 
 pub fn app_with(pool: PgPool, config: Config) -> TestApp {
     // The portal gets a pool of its own on the test's database, set up like production's
-    // (UTC, custom plans, an acquire timeout). sqlx's per-test pools borrow their permits
-    // from one parent pool and close idle connections after a second; under the portal's
-    // request patterns that occasionally left a request waiting forever.
+    // (UTC, custom plans, an acquire timeout), rather than sqlx's small per-test pool,
+    // whose permits are borrowed from one parent pool shared by all tests.
     let opts = (*pool.connect_options()).clone().options([
         ("timezone", "UTC"),
         ("plan_cache_mode", "force_custom_plan"),
@@ -89,39 +88,14 @@ impl TestApp {
             req.extensions_mut()
                 .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
         }
-        // Now and then (a few runs in ten this session, root cause not found: no database
-        // connection is open while it waits) a request never answers. A GET is asked once
-        // more, loudly; anything else fails its test instead of hanging the suite.
-        let retry = (req.method() == http::Method::GET).then(|| {
-            let mut again = Request::builder()
-                .method(req.method().clone())
-                .uri(req.uri().clone())
-                .body(Body::empty())
-                .unwrap();
-            *again.headers_mut() = req.headers().clone();
-            again
-                .extensions_mut()
-                .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
-            again
-        });
-        let wait = std::time::Duration::from_secs(if retry.is_some() { 20 } else { 60 });
-        let res = match tokio::time::timeout(wait, self.router.clone().oneshot(req)).await {
-            Ok(r) => r.expect("router answers"),
-            Err(_) => {
-                let again = retry.expect("the router did not answer within 60 s");
-                eprintln!(
-                    "HANG: {} did not answer within 20 s; asking again",
-                    again.uri()
-                );
-                tokio::time::timeout(
-                    std::time::Duration::from_secs(60),
-                    self.router.clone().oneshot(again),
-                )
-                .await
-                .expect("the router did not answer twice")
-                .expect("router answers")
-            }
-        };
+        // A request that never answers fails its test instead of hanging the suite.
+        let res = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            self.router.clone().oneshot(req),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("the router did not answer within 60 s"))
+        .expect("router answers");
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
