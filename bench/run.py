@@ -198,7 +198,7 @@ def users_section(cookie):
     p[8], p[9], p[16], p[17], p[21] = "true", f"%{fold}%", "false", "false", 51
     t_search = explain("search, 4-letter substring", list_sql, p)
     tl_sql = sqlx_query('FROM "EventLog"', 'WHERE "userId" = $1', "LIMIT $9")
-    t_tl = explain("timeline, first page", tl_sql, [top] + [None] * 7 + [51])
+    t_tl = explain("timeline, first page", tl_sql, [top] + [None] * 7 + [51, None, None, "true"])
     say(f"Query execution inside PostgreSQL (EXPLAIN ANALYZE, printed in full by `scripts/bench`): "
         f"list {t_list:.2f} ms, pivot {t_pivot:.2f} ms, search {t_search:.2f} ms, timeline {t_tl:.2f} ms.")
     say()

@@ -515,6 +515,32 @@ async fn role_changes_follow_the_matrix_and_are_audited(pool: PgPool) {
         StatusCode::CONFLICT,
         "the last SUPER_ADMIN keeps it"
     );
+    // Without JavaScript the same refusal comes back to the page as a one-time message.
+    let page = format!("/admin/users/{root_id}");
+    let r = app
+        .send(
+            axum::http::Request::post("/fn/users/set_role")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", "text/html")
+                .header("origin", ORIGIN)
+                .header("referer", format!("{ORIGIN}{page}"))
+                .header("host", "127.0.0.1:3000")
+                .header("cookie", &root)
+                .body(axum::body::Body::from(format!(
+                    "user_id={root_id}&role=ADMIN"
+                )))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), Some(page.as_str()));
+    let flash = r.cookie("portal_flash").expect("a one-time message");
+    let shown = app.get(&page, &[&root, &flash]).await;
+    assert!(
+        shown.body.contains("the last SUPER_ADMIN keeps the role"),
+        "{}",
+        shown.body
+    );
     let r = app
         .post_form(
             "/fn/users/set_role",
