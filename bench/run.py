@@ -202,6 +202,11 @@ def users_section(cookie):
     say(f"Query execution inside PostgreSQL (EXPLAIN ANALYZE, printed in full by `scripts/bench`): "
         f"list {t_list:.2f} ms, pivot {t_pivot:.2f} ms, search {t_search:.2f} ms, timeline {t_tl:.2f} ms.")
     say()
+    say("A search page's time is mostly its capped count (up to 10,001 trigram matches, each "
+        "rechecked on its heap page), which runs beside the page's list query and the pivot, "
+        "each on its own connection; a user's page reads its profile, timeline, staff actions "
+        "and sessions side by side the same way.")
+    say()
 
     # Memory: the peak under the page load above, then a full CSV export.
     peak_load = rss_kib("VmHWM")
