@@ -39,6 +39,31 @@ pub fn app_state(pool: PgPool, config: Config) -> AppState {
     }
 }
 
+/// `/admin/users/{id}/` is the page without the slash: the client-side router matches both,
+/// so the server answers the slashed form with a redirect rather than a page under a 404.
+async fn without_trailing_slash(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = req.uri().path();
+    let trimmed = path.trim_end_matches('/');
+    // "//host/" trimmed would be a link to another site: left alone (it is a 404).
+    if matches!(*req.method(), http::Method::GET | http::Method::HEAD)
+        && trimmed.len() > 1
+        && trimmed.len() < path.len()
+        && !trimmed.starts_with("//")
+        && !path.starts_with("/api/")
+    {
+        let to = match req.uri().query() {
+            Some(q) => format!("{trimmed}?{q}"),
+            None => trimmed.to_string(),
+        };
+        return Redirect::permanent(&to).into_response();
+    }
+    next.run(req).await
+}
+
 /// The route list of [`App`], generated once per process.
 ///
 /// Generating it renders the app with resource loading suppressed, and leptos_server keeps
@@ -99,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(resolve_user))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(without_trailing_slash))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(

@@ -317,6 +317,17 @@ async fn bad_parameters_are_400_and_unknown_users_404(pool: PgPool) {
         "{title}"
     );
     assert!(!r.body.contains("<meta http-equiv=\"refresh\">"));
+    // The slashed form of a page is a redirect to the page, never to another site.
+    let r = app
+        .get(&format!("/admin/users/{id}/?platform=WEB"), &[&cookie])
+        .await;
+    assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(
+        r.location(),
+        Some(format!("/admin/users/{id}?platform=WEB").as_str())
+    );
+    let r = app.get("//evil.example/", &[&cookie]).await;
+    assert_ne!(r.location(), Some("//evil.example"));
     // The event lookup runs beside the user's: a user who is not there is still a 404.
     let r = app
         .get("/admin/users/no-such-user?at=no-such-event", &[&cookie])

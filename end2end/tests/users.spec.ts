@@ -77,6 +77,11 @@ test("the timeline pages back in time and filters by type and platform", async (
   const older = await ids();
   expect(older.length).toBeGreaterThan(0);
   expect(older.filter((e) => newest.includes(e))).toEqual([]);
+  // And back up to the newest page, where nothing newer is offered.
+  await page.locator("#timeline-newer").click();
+  await expect(page).toHaveURL(/after=/);
+  await expect.poll(ids).toEqual(newest);
+  await expect(page.locator("#timeline-newer")).toHaveCount(0);
 
   await page.goto(`/admin/users/${id}`);
   await page.locator("#timeline-filters input[name=type]").fill("PURCHASE");
