@@ -230,11 +230,7 @@ async fn serve(config: Config) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError(format!("LEPTOS_SITE_ADDR: cannot listen on {addr} ({e})")))?;
     tracing::info!("listening on http://{addr}");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    crate::server::serve(listener, app, crate::server::HEADER_READ_TIMEOUT, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;

@@ -233,3 +233,63 @@ pub fn spawn_housekeeping(pool: PgPool) {
         }
     });
 }
+
+/// A client has this long to send a request's head (and an idle keep-alive connection this
+/// long before its next one). `axum::serve` sets no timer, so hyper never timed a head out:
+/// a client that sent half a request line held its connection, and a task, for ever.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets the requests in flight
+/// finish. What `axum::serve` does, plus [`HEADER_READ_TIMEOUT`], which it cannot set.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    header_read_timeout: Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use axum::extract::ConnectInfo;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // HTTP/1.1 only, as `axum::serve` speaks it with axum's default features.
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                // Out of file descriptors and the like: the listener is fine, the moment is
+                // not. Spinning on the error would only burn the core that could free one.
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = tower::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+            let mut req = req.map(axum::body::Body::new);
+            req.extensions_mut().insert(ConnectInfo(remote));
+            app.clone().oneshot(req)
+        });
+        let conn =
+            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}

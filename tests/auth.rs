@@ -602,3 +602,63 @@ async fn security_headers_are_set(pool: PgPool) {
     );
     assert_eq!(r.headers["x-content-type-options"], "nosniff");
 }
+
+/// The real listener, not the in-process router: what a client on a socket sees.
+#[sqlx::test]
+async fn the_server_drops_a_request_head_that_never_ends(pool: PgPool) {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = app(pool);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(unified_portal::server::serve(
+        listener,
+        app.router.clone(),
+        Duration::from_secs(1),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+
+    // A whole request is answered, with the peer's address known to the handlers.
+    let mut whole = tokio::net::TcpStream::connect(addr).await.unwrap();
+    whole
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    whole.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("ok"), "{answer}");
+
+    // Half a head: the server closes the connection once the timeout passes, instead of
+    // holding it (and a task) for as long as the client likes.
+    let mut half = tokio::net::TcpStream::connect(addr).await.unwrap();
+    half.write_all(b"GET /admin/users HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), half.read_to_end(&mut rest))
+        .await
+        .expect("the server closed the half-sent request within 10 s")
+        .ok();
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900),
+        "closed after {waited:?}, before the timeout"
+    );
+    assert!(
+        !String::from_utf8_lossy(&rest).contains("200 OK"),
+        "a half-sent request was answered"
+    );
+
+    // Shutting down ends `serve`.
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("serve returned after the shutdown signal")
+        .unwrap()
+        .unwrap();
+}
