@@ -64,6 +64,45 @@ async fn without_trailing_slash(
     next.run(req).await
 }
 
+/// Server functions take forms of a few KiB.
+pub const FN_BODY_LIMIT: usize = 256 * 1024;
+
+/// Server functions read their own bodies, and one over axum's 2 MiB limit reached them as
+/// a failed read, answered 500. Bodies for `/fn/` are read here, after the guards have
+/// had their say, and one over [`FN_BODY_LIMIT`] is answered 413 before any function runs.
+async fn limit_fn_bodies(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if !req.uri().path().starts_with("/fn/") {
+        return next.run(req).await;
+    }
+    let too_large = || {
+        crate::error::AppError::TooLarge(format!(
+            "request body: at most {} KiB",
+            FN_BODY_LIMIT / 1024
+        ))
+        .into_response()
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > FN_BODY_LIMIT as u64) {
+        return too_large();
+    }
+    let (parts, body) = req.into_parts();
+    // A body cut off half-way fails here too; its client is gone and sees no answer.
+    match axum::body::to_bytes(body, FN_BODY_LIMIT).await {
+        Ok(bytes) => {
+            next.run(axum::extract::Request::from_parts(parts, bytes.into()))
+                .await
+        }
+        Err(_) => too_large(),
+    }
+}
+
 /// The route list of [`App`], generated once per process.
 ///
 /// Generating it renders the app with resource loading suppressed, and leptos_server keeps
@@ -114,6 +153,7 @@ pub fn router(state: AppState) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(limit_fn_bodies))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             page_guard,

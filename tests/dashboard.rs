@@ -569,9 +569,11 @@ async fn the_explorer_matches_sql_ground_truth(pool: PgPool) {
     .await
     .unwrap();
     let href = format!("/admin/users/{}?at={}", enc(&user), enc(&id));
+    // With the fragment that scrolls to the event.
     assert!(
-        r.body.contains(&format!("href=\"{href}\"")),
-        "row links to {href}"
+        r.body
+            .contains(&format!("href=\"{href}#event-{}\"", enc(&id))),
+        "row links to {href}#event-…"
     );
     let r = app.get(&href, &[&cookie]).await;
     assert_eq!(r.status, StatusCode::OK);

@@ -99,8 +99,9 @@ test("the events explorer filters, pages and links to the timeline", async ({ pa
   await expect(rows.first()).not.toHaveAttribute("data-event-id", firstId!);
   const eventId = await rows.first().getAttribute("data-event-id");
   await rows.first().locator("a.event-link").click();
-  await expect(page).toHaveURL(new RegExp(`/admin/users/[^?]+\\?at=${eventId}`));
-  await expect(page.locator(`[data-event-id="${eventId}"]`).first()).toBeVisible();
+  await expect(page).toHaveURL(new RegExp(`/admin/users/[^?]+\\?at=${eventId}#event-${eventId}`));
+  // The fragment scrolls the event itself into view, below the profile and sessions.
+  await expect(page.locator(`[data-event-id="${eventId}"]`).first()).toBeInViewport();
 });
 
 test("a bad explorer filter gets a 400 that names the parameter", async ({ page }) => {

@@ -124,7 +124,7 @@ pub async fn list(state: &AppState, q: &AuditQuery) -> Result<AuditPage, AppErro
     // "EventLog_staffAction_createdAt_idx", so the planner can walk that index.
     let mut rows = sqlx::query!(
         r#"SELECT e."id", e."userId" AS actor_id, e."eventType" AS event_type,
-                  e."createdAt" AS created_at, e."metadata", e."metadata" ->> 'targetUserId' AS target_id,
+                  e."createdAt" AS created_at, e."metadata"::text AS metadata, e."metadata" ->> 'targetUserId' AS target_id,
                   a."id" IS NOT NULL AS "actor_exists!", a."erasedAt" IS NOT NULL AS "actor_erased!",
                   a."firstName" AS "actor_first?", a."lastName" AS "actor_last?",
                   a."phone" AS "actor_phone?", a."telegramUsername" AS "actor_tg?",
@@ -212,7 +212,7 @@ pub async fn list(state: &AppState, q: &AuditQuery) -> Result<AuditPage, AppErro
                 }),
                 id: r.id,
                 event_type: r.event_type,
-                details: details(r.metadata),
+                details: details(crate::events::ssr::parse_metadata(r.metadata)),
             })
             .collect(),
         next,

@@ -202,12 +202,15 @@ fn ExplorerView(q: EventQuery, page: EventsPage) -> impl IntoView {
                 <thead><tr><th>"Time"</th><th>"User"</th><th>"Event"</th><th>"Platform"</th><th>"IP"</th><th>"Details"</th></tr></thead>
                 <tbody>
                     {page.rows.into_iter().map(|e| {
-                        let href = format!("/admin/users/{}?at={}", urlencode(&e.user_id), urlencode(&e.id));
+                        // The fragment scrolls past the profile to the event itself. The router
+                        // scrolls to it before the page's data has arrived, so these links load
+                        // the page whole (rel=external) and the browser finds the event.
+                        let href = format!("/admin/users/{}?at={}#event-{}", urlencode(&e.user_id), urlencode(&e.id), urlencode(&e.id));
                         let title = e.user_name.clone();
                         view! {
                             <tr data-event-id=e.id.clone() data-user-id=e.user_id.clone()>
-                                <td class="nowrap"><a href=href.clone() class="event-link">{e.at}</a></td>
-                                <td class="clip"><a href=href title=title>{e.user_name}</a></td>
+                                <td class="nowrap"><a href=href.clone() rel="external" class="event-link">{e.at}</a></td>
+                                <td class="clip"><a href=href rel="external" title=title>{e.user_name}</a></td>
                                 <td><code>{e.event_type}</code></td>
                                 <td>{e.platform.label()}</td>
                                 <td class="mono">{e.ip.unwrap_or_default()}</td>

@@ -10,9 +10,27 @@ use crate::users::ssr::{cursor_param, date_param, day_start_utc, portal_secret};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-fn meta_text(v: Option<serde_json::Value>) -> Option<String> {
+/// Metadata read as text (`"metadata"::text`) and parsed here. Decoded by sqlx, a JSONB value
+/// nested more than 128 levels (serde_json's limit) failed its query, and so the whole page:
+/// other services write "EventLog", and one such row made a user's page a 500. Here such a
+/// value stays its text; JSON `null` is no metadata.
+pub fn parse_metadata(text: Option<String>) -> Option<serde_json::Value> {
+    let text = text?;
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(serde_json::Value::Null) => None,
+        Ok(v) => Some(v),
+        Err(_) => Some(serde_json::Value::String(text)),
+    }
+}
+
+fn meta_text(text: Option<String>) -> Option<String> {
+    let text = text?;
     // serde_json writes non-ASCII as itself, so Cyrillic stays readable.
-    v.filter(|v| !v.is_null()).map(|v| v.to_string())
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(serde_json::Value::Null) => None,
+        Ok(v) => Some(v.to_string()),
+        Err(_) => Some(text),
+    }
 }
 
 pub async fn recent_for_user(
@@ -23,7 +41,7 @@ pub async fn recent_for_user(
     let tz = state.config.timezone;
     let rows = sqlx::query!(
         r#"SELECT "id", "eventType" AS event_type, "platform" AS "platform: Platform", "createdAt" AS created_at,
-                  "ipAddress" AS ip, "metadata"
+                  "ipAddress" AS ip, "metadata"::text AS metadata
            FROM "EventLog" WHERE "userId" = $1
            ORDER BY "createdAt" DESC, "id" DESC LIMIT $2"#,
         user_id,
@@ -172,7 +190,7 @@ pub async fn list(state: &AppState, q: &EventQuery) -> Result<EventsPage, AppErr
     let mut rows = sqlx::query!(
         r#"SELECT e."id", e."userId" AS user_id, e."eventType" AS event_type,
                   e."platform" AS "platform: Platform", e."createdAt" AS created_at,
-                  e."ipAddress" AS ip, e."metadata",
+                  e."ipAddress" AS ip, e."metadata"::text AS metadata,
                   u."firstName" AS "first_name?", u."lastName" AS "last_name?",
                   u."phone" AS "phone?", u."telegramUsername" AS "telegram_username?"
            FROM (

@@ -461,7 +461,8 @@ fn json_view(v: &serde_json::Value) -> AnyView {
                 .collect_view();
             view! { <ol class="json-array" start="0">{items}</ol> }.into_any()
         }
-        Value::String(s) => view! { <code class="str">{format!("\"{s}\"")}</code> }.into_any(),
+        // As JSON writes it, so a quote inside a value cannot pass for the value's end.
+        Value::String(_) => view! { <code class="str">{v.to_string()}</code> }.into_any(),
         other => view! { <code>{other.to_string()}</code> }.into_any(),
     }
 }

@@ -37,6 +37,28 @@ pub fn role_choices(actor: Role, target: Role) -> Vec<Role> {
     }
 }
 
+/// How deep the timeline draws metadata as a tree; anything deeper is shown as its JSON text.
+/// The page carries the value to the browser too, whose serde_json stops at 128 levels.
+const META_DEPTH: usize = 16;
+
+fn shallow(v: serde_json::Value, depth: usize) -> serde_json::Value {
+    use serde_json::Value;
+    let inner = depth.saturating_sub(1);
+    match v {
+        Value::Object(m) if depth == 0 && !m.is_empty() => {
+            Value::String(Value::Object(m).to_string())
+        }
+        Value::Array(a) if depth == 0 && !a.is_empty() => {
+            Value::String(Value::Array(a).to_string())
+        }
+        Value::Object(m) => {
+            Value::Object(m.into_iter().map(|(k, v)| (k, shallow(v, inner))).collect())
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(|v| shallow(v, inner)).collect()),
+        other => other,
+    }
+}
+
 // One row of "EventLog", column by column, as the page shows it.
 #[allow(clippy::too_many_arguments)]
 fn event(
@@ -47,7 +69,7 @@ fn event(
     created_at: NaiveDateTime,
     ip: Option<String>,
     user_agent: Option<String>,
-    metadata: Option<serde_json::Value>,
+    metadata: Option<String>,
 ) -> TimelineEvent {
     let local_t = created_at.and_utc().with_timezone(&tz);
     TimelineEvent {
@@ -58,7 +80,7 @@ fn event(
         time: local_t.format("%H:%M:%S %:z").to_string(),
         ip,
         user_agent,
-        metadata: metadata.filter(|m| !m.is_null()),
+        metadata: crate::events::ssr::parse_metadata(metadata).map(|m| shallow(m, META_DEPTH)),
         actor: None,
         actor_id: None,
     }
@@ -151,7 +173,7 @@ pub async fn load(
 
         let rows = sqlx::query!(
             r#"SELECT "id", "eventType" AS event_type, "platform" AS "platform: Platform", "createdAt" AS created_at,
-                      "ipAddress" AS ip, "userAgent" AS user_agent, "metadata"
+                      "ipAddress" AS ip, "userAgent" AS user_agent, "metadata"::text AS metadata
                FROM "EventLog"
                WHERE "userId" = $1
                  AND ($2::text IS NULL OR "eventType" = $2)
@@ -184,7 +206,7 @@ pub async fn load(
     let staff_actions = async {
         Ok::<_, AppError>(sqlx::query!(
             r#"SELECT e."id", e."eventType" AS event_type, e."platform" AS "platform: Platform",
-                      e."createdAt" AS created_at, e."ipAddress" AS ip, e."userAgent" AS user_agent, e."metadata",
+                      e."createdAt" AS created_at, e."ipAddress" AS ip, e."userAgent" AS user_agent, e."metadata"::text AS metadata,
                       e."userId" AS actor_id, a."firstName" AS actor_first, a."lastName" AS actor_last,
                       a."phone" AS actor_phone, a."telegramUsername" AS actor_tg
                FROM "EventLog" e JOIN "User" a ON a."id" = e."userId"

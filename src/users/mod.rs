@@ -101,17 +101,13 @@ impl UserListQuery {
     }
 
     /// From URL pairs: unknown keys are ignored and an empty value means absent; where a
-    /// key repeats, the first value counts.
+    /// key repeats, the last value counts, as it does for the page (leptos_router's
+    /// `ParamsMap::get`), so a page and its export never read one URL two ways.
     pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
         let mut out = UserListQuery::default();
         for (k, v) in pairs {
-            if v.trim().is_empty() {
-                continue;
-            }
             if let Some(slot) = out.slot(&k) {
-                if slot.is_none() {
-                    *slot = Some(v);
-                }
+                *slot = (!v.trim().is_empty()).then_some(v);
             }
         }
         out

@@ -189,7 +189,17 @@ pub fn parse_search(raw: &str) -> Result<Option<Search>, AppError> {
     } else {
         s.words = q
             .split_whitespace()
-            .map(|w| w.trim_start_matches('@').to_string())
+            .map(|w| {
+                // A phone beside a name ("Javohir +998 93 …"): its digits, as the column
+                // keeps them.
+                if w.chars().all(|c| c.is_ascii_digit() || "+-()".contains(c))
+                    && w.chars().filter(char::is_ascii_digit).count() >= 3
+                {
+                    w.chars().filter(char::is_ascii_digit).collect()
+                } else {
+                    w.trim_start_matches('@').to_string()
+                }
+            })
             .filter(|w| !w.is_empty())
             .collect();
         if s.words.len() > MAX_WORDS {
@@ -300,11 +310,22 @@ fn like_escape(s: &str) -> String {
     out
 }
 
-/// LIKE patterns over `"searchText"`, folded by the database's own `portal_fold` so the
-/// query and the column can never fold differently.
-pub async fn search_patterns(pool: &sqlx::PgPool, s: &Search) -> Result<Vec<String>, AppError> {
+/// A search as patterns over `"searchText"`: `like` are LIKE patterns every match has, and
+/// `word_starts` (escaped for LIKE) words a match has a word starting with.
+#[derive(Debug, Default, PartialEq)]
+pub struct Patterns {
+    pub like: Vec<String>,
+    pub word_starts: Vec<String>,
+}
+
+/// The patterns of a search, folded by the database's own `portal_fold` so the query and
+/// the column can never fold differently.
+pub async fn search_patterns(pool: &sqlx::PgPool, s: &Search) -> Result<Patterns, AppError> {
     if let Some(d) = &s.digits {
-        return Ok(vec![format!("%{d}%")]);
+        return Ok(Patterns {
+            like: vec![format!("%{d}%")],
+            word_starts: vec![],
+        });
     }
     let folded = sqlx::query_scalar!(
         r#"SELECT portal_fold(w) AS "f!" FROM unnest($1::text[]) WITH ORDINALITY AS t(w, n) ORDER BY n"#,
@@ -312,23 +333,36 @@ pub async fn search_patterns(pool: &sqlx::PgPool, s: &Search) -> Result<Vec<Stri
     )
     .fetch_all(pool)
     .await?;
-    Ok(folded
+    Ok(patterns(folded))
+}
+
+/// Words of three or more folded characters match anywhere, through the trigram index.
+/// Shorter ones have no trigram: alone, the first matches the start of the record ("Ja");
+/// beside a longer word, each must start a word of the record ("Javohir R").
+fn patterns(folded: Vec<String>) -> Patterns {
+    let (long, short): (Vec<String>, Vec<String>) = folded
         .into_iter()
         .filter(|f| !f.is_empty())
-        .map(|f| {
-            // Under three characters there is no trigram to look up: match the start.
-            if f.chars().count() >= 3 {
-                format!("%{}%", like_escape(&f))
-            } else {
-                format!("{}%", like_escape(&f))
-            }
-        })
-        .collect())
+        .partition(|f| f.chars().count() >= 3);
+    let mut short = short.iter().map(|f| like_escape(f));
+    let mut like: Vec<String> = long
+        .iter()
+        .map(|f| format!("%{}%", like_escape(f)))
+        .collect();
+    if like.is_empty() {
+        like.extend(short.next().map(|f| format!("{f}%")));
+    }
+    Patterns {
+        like,
+        word_starts: short.collect(),
+    }
 }
 
 pub struct Prepared {
     pub f: Filters,
     pub pats: [Option<String>; MAX_WORDS],
+    /// [`Patterns::word_starts`]; None when there are none.
+    pub word_starts: Option<Vec<String>>,
     pub searching: bool,
     pub telegram_id: Option<i64>,
     pub user_id: Option<String>,
@@ -339,11 +373,14 @@ pub struct Prepared {
 pub async fn prepare(state: &AppState, q: &UserListQuery) -> Result<Prepared, AppError> {
     let f = parse(state, q)?;
     let mut pats: [Option<String>; MAX_WORDS] = Default::default();
+    let mut word_starts = None;
     let (mut telegram_id, mut user_id) = (None, None);
     if let Some(s) = &f.search {
-        for (slot, p) in pats.iter_mut().zip(search_patterns(&state.pool, s).await?) {
+        let found = search_patterns(&state.pool, s).await?;
+        for (slot, p) in pats.iter_mut().zip(found.like) {
             *slot = Some(p);
         }
+        word_starts = (!found.word_starts.is_empty()).then_some(found.word_starts);
         telegram_id = s.telegram_id;
         user_id = s.user_id.clone();
     }
@@ -351,6 +388,7 @@ pub async fn prepare(state: &AppState, q: &UserListQuery) -> Result<Prepared, Ap
         searching: f.search.is_some(),
         f,
         pats,
+        word_starts,
         telegram_id,
         user_id,
         roles: None,
@@ -385,7 +423,10 @@ macro_rules! user_list_query {
                           AND ($11::text IS NULL OR "searchText" LIKE $11)
                           AND ($12::text IS NULL OR "searchText" LIKE $12)
                           AND ($13::text IS NULL OR "searchText" LIKE $13)
-                          AND ($14::text IS NULL OR "searchText" LIKE $14))
+                          AND ($14::text IS NULL OR "searchText" LIKE $14)
+                          AND ($24::text[] IS NULL OR NOT EXISTS (
+                              SELECT 1 FROM unnest($24::text[]) AS s(w)
+                              WHERE NOT ("searchText" LIKE (s.w || '%') OR "searchText" LIKE ('% ' || s.w || '%')))))
                       OR "telegramId" = $15::bigint
                       OR "id" = $16::text)
                  AND ($23::text[] IS NULL OR "role"::text = ANY($23))
@@ -427,6 +468,7 @@ macro_rules! user_list_query {
             cur.and_then(|c| c.s.clone()),
             $limit,
             p.roles.as_deref(),
+            p.word_starts.as_deref(),
         )
     }};
 }
@@ -572,7 +614,10 @@ async fn capped_count(state: &AppState, p: &Prepared) -> Result<i64, AppError> {
                         AND ($11::text IS NULL OR "searchText" LIKE $11)
                         AND ($12::text IS NULL OR "searchText" LIKE $12)
                         AND ($13::text IS NULL OR "searchText" LIKE $13)
-                        AND ($14::text IS NULL OR "searchText" LIKE $14))
+                        AND ($14::text IS NULL OR "searchText" LIKE $14)
+                        AND ($18::text[] IS NULL OR NOT EXISTS (
+                            SELECT 1 FROM unnest($18::text[]) AS s(w)
+                            WHERE NOT ("searchText" LIKE (s.w || '%') OR "searchText" LIKE ('% ' || s.w || '%')))))
                     OR "telegramId" = $15::bigint
                     OR "id" = $16::text)
              LIMIT $17) capped"#,
@@ -593,6 +638,7 @@ async fn capped_count(state: &AppState, p: &Prepared) -> Result<i64, AppError> {
         p.telegram_id,
         p.user_id.clone(),
         COUNT_CAP + 1,
+        p.word_starts.as_deref(),
     )
     .fetch_one(&state.pool)
     .await?;
@@ -646,7 +692,14 @@ pub fn csv_cell(v: &str) -> String {
             && !body.starts_with('.')
             && !body.ends_with('.')
     };
-    let risky = v.starts_with(['=', '+', '-', '@', '\t', '\r']) && !plain_number;
+    // "+998 (90) 555-11-22", as other services may have written it: digits, spaces,
+    // brackets and dashes cannot make a formula call anything.
+    let phone = v.strip_prefix('+').is_some_and(|body| {
+        body.bytes()
+            .all(|b| b.is_ascii_digit() || b" ()-".contains(&b))
+            && (7..=15).contains(&body.bytes().filter(u8::is_ascii_digit).count())
+    });
+    let risky = v.starts_with(['=', '+', '-', '@', '\t', '\r']) && !plain_number && !phone;
     let v = if risky {
         format!("'{v}")
     } else {
@@ -830,6 +883,9 @@ mod tests {
         assert_eq!(csv_cell("\tx"), "\"'\tx\"");
         assert_eq!(csv_cell("\rx"), "\"'\rx\"");
         assert_eq!(csv_cell("+998901234567"), "\"+998901234567\"");
+        assert_eq!(csv_cell("+998 (90) 555-11-22"), "\"+998 (90) 555-11-22\"");
+        assert_eq!(csv_cell("+1 (2)"), "\"'+1 (2)\"");
+        assert_eq!(csv_cell("+998 90 A1"), "\"'+998 90 A1\"");
         assert_eq!(csv_cell("-12.5"), "\"-12.5\"");
         assert_eq!(csv_cell("5000000001"), "\"5000000001\"");
         assert_eq!(csv_cell("O\"Neil"), "\"O\"\"Neil\"");
@@ -838,10 +894,40 @@ mod tests {
     }
 
     #[test]
+    fn short_words_start_a_word_beside_long_ones() {
+        let f = |w: &[&str]| patterns(w.iter().map(|s| s.to_string()).collect());
+        assert_eq!(
+            f(&["javohir", "r"]),
+            Patterns {
+                like: vec!["%javohir%".into()],
+                word_starts: vec!["r".into()],
+            }
+        );
+        assert_eq!(
+            f(&["ja", "r"]),
+            Patterns {
+                like: vec!["ja%".into()],
+                word_starts: vec!["r".into()],
+            }
+        );
+        assert_eq!(
+            f(&["1_", "", "a%b"]),
+            Patterns {
+                like: vec!["%a\\%b%".into()],
+                word_starts: vec!["1\\_".into()],
+            }
+        );
+    }
+
+    #[test]
     fn searches_are_classified() {
         let s = parse_search("+998 (90) 123-45-67").unwrap().unwrap();
         assert_eq!(s.digits.as_deref(), Some("998901234567"));
         assert!(s.words.is_empty());
+        let s = parse_search("Javohir +998931234567").unwrap().unwrap();
+        assert_eq!(s.words, vec!["Javohir", "998931234567"]);
+        let s = parse_search("Rahimov 93-123-45-67 (93)").unwrap().unwrap();
+        assert_eq!(s.words, vec!["Rahimov", "931234567", "(93)"]);
         let s = parse_search("@Shahzod_99").unwrap().unwrap();
         assert_eq!(s.words, vec!["Shahzod_99"]);
         assert_eq!(s.user_id.as_deref(), Some("@Shahzod_99"));
