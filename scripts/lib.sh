@@ -137,6 +137,15 @@ build_portal() {
   cargo leptos build
 }
 
+# Refuses a port something already listens on: a portal started there cannot bind, and
+# /healthz would be answered by the other server.
+require_free_port() {
+  local port="$1" setting="$2"
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    die "port $port is in use by another process; free it or set $setting"
+  fi
+}
+
 # Waits for a portal to answer /healthz; with a PID, gives up as soon as that process is gone
 # (it could not bind, say) rather than taking another server's answer for its own.
 wait_healthy() {
