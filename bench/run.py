@@ -187,7 +187,7 @@ def users_section(cookie):
     row("timeline, 50,000 events deep", f"/admin/users/{top}?at={deep_ev}", cookie, "p50 ≤ 5")
     say()
     list_sql = sqlx_query('FROM "User"', "LIMIT $22")
-    nulls = [None] * 24
+    nulls = [None] * 25
     p = list(nulls)
     p[0], p[1], p[8], p[16], p[17], p[21] = "TELEGRAM", "UZ", "false", "false", "false", 51
     t_list = explain("users list, source + region, first page", list_sql, p)

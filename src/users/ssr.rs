@@ -310,12 +310,12 @@ fn like_escape(s: &str) -> String {
     out
 }
 
-/// A search as patterns over `"searchText"`: `like` are LIKE patterns every match has, and
-/// `word_starts` (escaped for LIKE) words a match has a word starting with.
+/// A search as LIKE patterns over `"searchText"`: a match has every pattern of `like`, and
+/// one of the two patterns of each pair in `either`.
 #[derive(Debug, Default, PartialEq)]
 pub struct Patterns {
     pub like: Vec<String>,
-    pub word_starts: Vec<String>,
+    pub either: Vec<(String, String)>,
 }
 
 /// The patterns of a search, folded by the database's own `portal_fold` so the query and
@@ -324,7 +324,7 @@ pub async fn search_patterns(pool: &sqlx::PgPool, s: &Search) -> Result<Patterns
     if let Some(d) = &s.digits {
         return Ok(Patterns {
             like: vec![format!("%{d}%")],
-            word_starts: vec![],
+            either: vec![],
         });
     }
     let folded = sqlx::query_scalar!(
@@ -339,30 +339,41 @@ pub async fn search_patterns(pool: &sqlx::PgPool, s: &Search) -> Result<Patterns
 /// Words of three or more folded characters match anywhere, through the trigram index.
 /// Shorter ones have no trigram: alone, the first matches the start of the record ("Ja");
 /// beside a longer word, each must start a word of the record ("Javohir R").
+///
+/// A word cut short inside a spelling the fold makes one letter ("Shak…" of Shakhzod, kept
+/// as "shahzod"; "…z" of "zh", kept as "j") is looked up by the letters before it and then
+/// matched either way, so typing a name letter by letter never loses it half-way.
 fn patterns(folded: Vec<String>) -> Patterns {
     let (long, short): (Vec<String>, Vec<String>) = folded
         .into_iter()
         .filter(|f| !f.is_empty())
         .partition(|f| f.chars().count() >= 3);
     let mut short = short.iter().map(|f| like_escape(f));
-    let mut like: Vec<String> = long
-        .iter()
-        .map(|f| format!("%{}%", like_escape(f)))
-        .collect();
+    let mut like = Vec::new();
+    let mut either = Vec::new();
+    for f in &long {
+        let cut = f.chars().count() >= 4 && (f.ends_with('k') || f.ends_with('z'));
+        if cut {
+            let stem = like_escape(&f[..f.len() - 1]);
+            let joined = if f.ends_with('k') { 'h' } else { 'j' };
+            like.push(format!("%{stem}%"));
+            either.push((format!("%{}%", like_escape(f)), format!("%{stem}{joined}%")));
+        } else {
+            like.push(format!("%{}%", like_escape(f)));
+        }
+    }
     if like.is_empty() {
         like.extend(short.next().map(|f| format!("{f}%")));
     }
-    Patterns {
-        like,
-        word_starts: short.collect(),
-    }
+    either.extend(short.map(|w| (format!("{w}%"), format!("% {w}%"))));
+    Patterns { like, either }
 }
 
 pub struct Prepared {
     pub f: Filters,
     pub pats: [Option<String>; MAX_WORDS],
-    /// [`Patterns::word_starts`]; None when there are none.
-    pub word_starts: Option<Vec<String>>,
+    /// [`Patterns::either`] as two columns; None when there are none.
+    pub either: Option<(Vec<String>, Vec<String>)>,
     pub searching: bool,
     pub telegram_id: Option<i64>,
     pub user_id: Option<String>,
@@ -373,14 +384,14 @@ pub struct Prepared {
 pub async fn prepare(state: &AppState, q: &UserListQuery) -> Result<Prepared, AppError> {
     let f = parse(state, q)?;
     let mut pats: [Option<String>; MAX_WORDS] = Default::default();
-    let mut word_starts = None;
+    let mut either = None;
     let (mut telegram_id, mut user_id) = (None, None);
     if let Some(s) = &f.search {
         let found = search_patterns(&state.pool, s).await?;
         for (slot, p) in pats.iter_mut().zip(found.like) {
             *slot = Some(p);
         }
-        word_starts = (!found.word_starts.is_empty()).then_some(found.word_starts);
+        either = (!found.either.is_empty()).then(|| found.either.into_iter().unzip());
         telegram_id = s.telegram_id;
         user_id = s.user_id.clone();
     }
@@ -388,7 +399,7 @@ pub async fn prepare(state: &AppState, q: &UserListQuery) -> Result<Prepared, Ap
         searching: f.search.is_some(),
         f,
         pats,
-        word_starts,
+        either,
         telegram_id,
         user_id,
         roles: None,
@@ -425,8 +436,8 @@ macro_rules! user_list_query {
                           AND ($13::text IS NULL OR "searchText" LIKE $13)
                           AND ($14::text IS NULL OR "searchText" LIKE $14)
                           AND ($24::text[] IS NULL OR NOT EXISTS (
-                              SELECT 1 FROM unnest($24::text[]) AS s(w)
-                              WHERE NOT ("searchText" LIKE (s.w || '%') OR "searchText" LIKE ('% ' || s.w || '%')))))
+                              SELECT 1 FROM unnest($24::text[], $25::text[]) AS e(a, b)
+                              WHERE NOT ("searchText" LIKE e.a OR "searchText" LIKE e.b))))
                       OR "telegramId" = $15::bigint
                       OR "id" = $16::text)
                  AND ($23::text[] IS NULL OR "role"::text = ANY($23))
@@ -468,7 +479,8 @@ macro_rules! user_list_query {
             cur.and_then(|c| c.s.clone()),
             $limit,
             p.roles.as_deref(),
-            p.word_starts.as_deref(),
+            p.either.as_ref().map(|e| e.0.as_slice()),
+            p.either.as_ref().map(|e| e.1.as_slice()),
         )
     }};
 }
@@ -616,8 +628,8 @@ async fn capped_count(state: &AppState, p: &Prepared) -> Result<i64, AppError> {
                         AND ($13::text IS NULL OR "searchText" LIKE $13)
                         AND ($14::text IS NULL OR "searchText" LIKE $14)
                         AND ($18::text[] IS NULL OR NOT EXISTS (
-                            SELECT 1 FROM unnest($18::text[]) AS s(w)
-                            WHERE NOT ("searchText" LIKE (s.w || '%') OR "searchText" LIKE ('% ' || s.w || '%')))))
+                            SELECT 1 FROM unnest($18::text[], $19::text[]) AS e(a, b)
+                            WHERE NOT ("searchText" LIKE e.a OR "searchText" LIKE e.b))))
                     OR "telegramId" = $15::bigint
                     OR "id" = $16::text)
              LIMIT $17) capped"#,
@@ -638,7 +650,8 @@ async fn capped_count(state: &AppState, p: &Prepared) -> Result<i64, AppError> {
         p.telegram_id,
         p.user_id.clone(),
         COUNT_CAP + 1,
-        p.word_starts.as_deref(),
+        p.either.as_ref().map(|e| e.0.as_slice()),
+        p.either.as_ref().map(|e| e.1.as_slice()),
     )
     .fetch_one(&state.pool)
     .await?;
@@ -900,21 +913,35 @@ mod tests {
             f(&["javohir", "r"]),
             Patterns {
                 like: vec!["%javohir%".into()],
-                word_starts: vec!["r".into()],
+                either: vec![("r%".into(), "% r%".into())],
             }
         );
         assert_eq!(
             f(&["ja", "r"]),
             Patterns {
                 like: vec!["ja%".into()],
-                word_starts: vec!["r".into()],
+                either: vec![("r%".into(), "% r%".into())],
             }
         );
         assert_eq!(
             f(&["1_", "", "a%b"]),
             Patterns {
                 like: vec!["%a\\%b%".into()],
-                word_starts: vec!["1\\_".into()],
+                either: vec![("1\\_%".into(), "% 1\\_%".into())],
+            }
+        );
+        assert_eq!(
+            f(&["shak", "z%z", "bek"]),
+            Patterns {
+                like: vec!["%sha%".into(), "%z\\%z%".into(), "%bek%".into()],
+                either: vec![("%shak%".into(), "%shah%".into())],
+            }
+        );
+        assert_eq!(
+            f(&["mirz"]),
+            Patterns {
+                like: vec!["%mir%".into()],
+                either: vec![("%mirz%".into(), "%mirj%".into())],
             }
         );
     }
