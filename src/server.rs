@@ -69,7 +69,8 @@ pub const FN_BODY_LIMIT: usize = 256 * 1024;
 
 /// Server functions read their own bodies, and one over axum's 2 MiB limit reached them as
 /// a failed read, answered 500. Bodies for `/fn/` are read here, after the guards have
-/// had their say, and one over [`FN_BODY_LIMIT`] is answered 413 before any function runs.
+/// had their say: one over [`FN_BODY_LIMIT`] is answered 413, one that is not UTF-8 400,
+/// before any function runs.
 async fn limit_fn_bodies(
     req: axum::extract::Request,
     next: axum::middleware::Next,
@@ -95,6 +96,11 @@ async fn limit_fn_bodies(
     let (parts, body) = req.into_parts();
     // A body cut off half-way fails here too; its client is gone and sees no answer.
     match axum::body::to_bytes(body, FN_BODY_LIMIT).await {
+        // Every server function takes URL-encoded text; leptos answered other bytes with a
+        // 500 ("invalid utf-8 sequence").
+        Ok(bytes) if std::str::from_utf8(&bytes).is_err() => {
+            crate::error::AppError::bad("request body: not UTF-8 text").into_response()
+        }
         Ok(bytes) => {
             next.run(axum::extract::Request::from_parts(parts, bytes.into()))
                 .await

@@ -604,7 +604,7 @@ async fn walk(app: &TestApp, cookie: &str, qs: &str) -> Vec<String> {
 async fn expected(pool: &PgPool, cond: &str) -> Vec<String> {
     sqlx::query_scalar(&format!(
         r#"SELECT "id" FROM "EventLog"
-           WHERE (starts_with("eventType", 'ADMIN_') OR "eventType" = 'SESSION_REVOKED' OR "metadata" ? 'targetUserId')
+           WHERE (starts_with("eventType", 'ADMIN_') OR "eventType" = 'SESSION_REVOKED')
              AND {cond}
            ORDER BY "createdAt" DESC, "id" DESC"#
     ))
@@ -674,6 +674,17 @@ async fn the_audit_log_lists_staff_actions_filters_and_pages(pool: PgPool) {
     .execute(&pool)
     .await
     .unwrap();
+    // Any writer of "EventLog" (the events API too) may name a targetUserId: that alone
+    // does not make an event a staff action, in the log or on the target's page.
+    sqlx::query(
+        r#"INSERT INTO "EventLog" ("id", "userId", "eventType", "platform", "metadata")
+           VALUES ('forged-1', $1, 'APP_OPEN', 'MOBILE_APP', jsonb_build_object('targetUserId', $2::text, 'changes', 'role ADMIN -> USER'))"#,
+    )
+    .bind(&admin_id)
+    .bind(&target)
+    .execute(&pool)
+    .await
+    .unwrap();
     sqlx::query(
         r#"INSERT INTO "EventLog" ("id", "userId", "eventType", "platform", "createdAt")
            SELECT gen_random_uuid()::text, $1, 'PAGE_VIEW', 'WEB', now() AT TIME ZONE 'UTC' FROM generate_series(1, 20)"#,
@@ -732,6 +743,16 @@ async fn the_audit_log_lists_staff_actions_filters_and_pages(pool: PgPool) {
     assert!(role_row.contains("+05:00"), "local time with offset");
     let table = audit_table(&first.body);
     assert!(!table.contains("<script>x</script>"), "escaped");
+    assert!(
+        !first.body.contains("forged-1"),
+        "an APP_OPEN naming a target is not a staff action"
+    );
+    let target_page = app.get(&format!("/admin/users/{target}"), &[&s]).await;
+    assert_eq!(target_page.status, StatusCode::OK);
+    assert!(
+        !target_page.body.contains("forged-1"),
+        "nor on the target's page"
+    );
     assert!(table.contains("&lt;script&gt;"));
     assert!(!table.contains("PAGE_VIEW"));
 

@@ -767,6 +767,16 @@ async fn odd_metadata_and_oversized_bodies_get_answers_not_500s(pool: PgPool) {
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     let r = app.post_form("/fn/users/set_role", &big, &[]).await;
     assert!(r.status.is_client_error(), "{}", r.status);
+    // Bytes that are not UTF-8 are a 400, not a failed decode (a 500).
+    let req = axum::http::Request::post("/fn/auth/whoami")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", ORIGIN)
+        .header("host", "127.0.0.1:3000")
+        .body(axum::body::Body::from(vec![0xffu8, 0xfe]))
+        .unwrap();
+    let r = app.send(req).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("not UTF-8"), "{}", r.body);
     // Within the limit the function itself answers.
     let r = app
         .post_form(

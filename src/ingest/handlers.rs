@@ -478,7 +478,10 @@ fn check_item(
                     });
                     None
                 } else {
-                    Some(t.naive_utc())
+                    // "createdAt" keeps milliseconds and PostgreSQL would round the rest:
+                    // 23:59:59.9999 would become the next (local) day.
+                    use chrono::SubsecRound;
+                    Some(t.naive_utc().trunc_subsecs(3))
                 }
             }
             Err(_) => {
@@ -729,6 +732,12 @@ mod tests {
         assert_eq!(c.id, "0b6f1c2e-8d1f-4f4e-9a57-3c1d2e4f5a6b");
         assert_eq!(c.who, Who::Id("u1".into()));
         assert_eq!(c.created_at.to_string(), "2026-01-01 05:00:00");
+        // Cut to milliseconds, never rounded into the next second (or local day).
+        let late = serde_json::json!({
+            "userId": "u1", "eventType": "COURSE_START", "createdAt": "2026-12-01T18:59:59.9999Z"
+        });
+        let c = check_item(0, &late, &key(), now).unwrap();
+        assert_eq!(c.created_at.to_string(), "2026-12-01 18:59:59.999");
     }
 
     #[test]

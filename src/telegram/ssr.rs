@@ -91,8 +91,37 @@ pub fn language_of(code: Option<&str>) -> &'static str {
     }
 }
 
+/// A name as the portal keeps one: Telegram signs what its user typed, control characters
+/// and all, but the edit form refuses control characters and more than
+/// [`MAX_NAME`](crate::users::manage_ssr::MAX_NAME) characters, and a stored name it refuses
+/// would block every later edit of that user. Control characters become spaces; the rest
+/// is cut at the limit.
 fn non_empty(v: &Option<String>) -> Option<String> {
-    v.as_ref().filter(|s| !s.is_empty()).cloned()
+    let cleaned: String = v
+        .as_deref()?
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let kept: String = cleaned
+        .trim()
+        .chars()
+        .take(crate::users::manage_ssr::MAX_NAME)
+        .collect();
+    let kept = kept.trim_end();
+    (!kept.is_empty()).then(|| kept.to_string())
+}
+
+#[cfg(test)]
+#[test]
+fn names_from_telegram_fit_the_edit_form() {
+    assert_eq!(
+        non_empty(&Some("a\u{1b}[31mb\nc ".into())).as_deref(),
+        Some("a [31mb c")
+    );
+    assert_eq!(non_empty(&Some(" \n ".into())), None);
+    assert_eq!(non_empty(&None), None);
+    let long = non_empty(&Some("щ".repeat(5000))).unwrap();
+    assert_eq!(long.chars().count(), crate::users::manage_ssr::MAX_NAME);
 }
 
 #[derive(Debug, Clone)]

@@ -211,6 +211,7 @@ pub async fn load(
                       a."phone" AS actor_phone, a."telegramUsername" AS actor_tg
                FROM "EventLog" e JOIN "User" a ON a."id" = e."userId"
                WHERE e."metadata" ? 'targetUserId' AND e."metadata" ->> 'targetUserId' = $1 AND e."userId" <> $1
+                 AND (starts_with(e."eventType", 'ADMIN_') OR e."eventType" = 'SESSION_REVOKED')
                ORDER BY e."createdAt" DESC, e."id" DESC LIMIT 50"#,
             id
         )
