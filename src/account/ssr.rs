@@ -6,6 +6,35 @@ use crate::model::{Platform, Region, Role};
 use crate::state::AppState;
 use crate::time_fmt::local;
 
+/// A person's sessions that have not expired, newest first; `current` marks the caller's own.
+/// The account page and a user's page in the portal show the same list.
+pub async fn live_sessions(
+    state: &AppState,
+    user_id: &str,
+    current_session: &str,
+) -> Result<Vec<SessionRow>, AppError> {
+    let tz = state.config.timezone;
+    Ok(sqlx::query!(
+        r#"SELECT "id", "platform" AS "platform: Platform", "deviceInfo" AS device, "createdAt" AS created_at,
+                  "expiresAt" AS expires_at
+           FROM "Session" WHERE "userId" = $1 AND "expiresAt" > (now() AT TIME ZONE 'UTC')
+           ORDER BY "createdAt" DESC"#,
+        user_id
+    )
+    .fetch_all(&state.pool)
+    .await?
+    .into_iter()
+    .map(|s| SessionRow {
+        current: s.id == current_session,
+        id: s.id,
+        platform: s.platform,
+        device: s.device,
+        created: local(tz, s.created_at),
+        expires: local(tz, s.expires_at),
+    })
+    .collect())
+}
+
 pub async fn load(state: &AppState, me: &CurrentUser) -> Result<Account, AppError> {
     let tz = state.config.timezone;
     let u = sqlx::query!(
@@ -19,15 +48,7 @@ pub async fn load(state: &AppState, me: &CurrentUser) -> Result<Account, AppErro
     .fetch_optional(&state.pool)
     .await?
     .ok_or_else(|| AppError::not_found("user"))?;
-    let sessions = sqlx::query!(
-        r#"SELECT "id", "platform" AS "platform: Platform", "deviceInfo" AS device, "createdAt" AS created_at,
-                  "expiresAt" AS expires_at
-           FROM "Session" WHERE "userId" = $1 AND "expiresAt" > (now() AT TIME ZONE 'UTC')
-           ORDER BY "createdAt" DESC"#,
-        me.id
-    )
-    .fetch_all(&state.pool)
-    .await?;
+    let sessions = live_sessions(state, &me.id, &me.session_id).await?;
     let events = crate::events::ssr::recent_for_user(state, &me.id, 50).await?;
     Ok(Account {
         name: display_name(
@@ -52,17 +73,7 @@ pub async fn load(state: &AppState, me: &CurrentUser) -> Result<Account, AppErro
             .telegram_bot_token
             .as_ref()
             .and(state.config.telegram_bot_username.clone()),
-        sessions: sessions
-            .into_iter()
-            .map(|s| SessionRow {
-                current: s.id == me.session_id,
-                id: s.id,
-                platform: s.platform,
-                device: s.device,
-                created: local(tz, s.created_at),
-                expires: local(tz, s.expires_at),
-            })
-            .collect(),
+        sessions,
         events,
     })
 }

@@ -1,5 +1,5 @@
 //! `/admin/audit?actor=&target=&type=&from=&to=&before=`: staff actions (every ADMIN_*
-//! type, SESSION_REVOKED, any row naming a target user), newest first, 50 a page with a
+//! type and SESSION_REVOKED; a targetUserId alone does not make one), newest first, 50 a page with a
 //! signed keyset cursor. Readable by every staff role.
 
 use crate::app::PageTitle;

@@ -121,10 +121,7 @@ pub async fn list(state: &AppState, q: &AuditQuery) -> Result<AuditPage, AppErro
     let secret = portal_secret(state)?;
     let cur = f.before.as_ref();
     // The staff-action predicate is written exactly as in the partial index
-    // "EventLog_staffAction_createdAt_idx", so the planner can walk that index; the line
-    // after it keeps only the portal's own types. Any writer of "EventLog" (the events API
-    // included) may put a targetUserId in its metadata: that alone made an event pass for a
-    // staff action.
+    // "EventLog_staffActionType_createdAt_idx", so the planner can walk that index.
     let mut rows = sqlx::query!(
         r#"SELECT e."id", e."userId" AS actor_id, e."eventType" AS event_type,
                   e."createdAt" AS created_at, e."metadata"::text AS metadata, e."metadata" ->> 'targetUserId' AS target_id,
@@ -137,8 +134,7 @@ pub async fn list(state: &AppState, q: &AuditQuery) -> Result<AuditPage, AppErro
            FROM (
                SELECT "id", "userId", "eventType", "createdAt", "metadata"
                FROM "EventLog"
-               WHERE (starts_with("eventType", 'ADMIN_') OR "eventType" = 'SESSION_REVOKED' OR "metadata" ? 'targetUserId')
-                 AND (starts_with("eventType", 'ADMIN_') OR "eventType" = 'SESSION_REVOKED')
+               WHERE (starts_with("eventType", 'ADMIN_') OR "eventType" = 'SESSION_REVOKED')
                  AND ($1::text IS NULL OR "userId" = $1)
                  AND ($2::text IS NULL OR "metadata" ->> 'targetUserId' = $2)
                  AND ($3::text IS NULL OR "eventType" = $3)
@@ -181,8 +177,7 @@ pub async fn list(state: &AppState, q: &AuditQuery) -> Result<AuditPage, AppErro
     let types = sqlx::query_scalar!(
         r#"SELECT DISTINCT s.t AS "t!" FROM (
                SELECT "eventType" AS t FROM "EventLog"
-               WHERE (starts_with("eventType", 'ADMIN_') OR "eventType" = 'SESSION_REVOKED' OR "metadata" ? 'targetUserId')
-                 AND (starts_with("eventType", 'ADMIN_') OR "eventType" = 'SESSION_REVOKED')
+               WHERE (starts_with("eventType", 'ADMIN_') OR "eventType" = 'SESSION_REVOKED')
                ORDER BY "createdAt" DESC, "id" DESC
                LIMIT $1
            ) s ORDER BY 1"#,

@@ -96,7 +96,7 @@ pub fn language_of(code: Option<&str>) -> &'static str {
 /// [`MAX_NAME`](crate::users::manage_ssr::MAX_NAME) characters, and a stored name it refuses
 /// would block every later edit of that user. Control characters become spaces; the rest
 /// is cut at the limit.
-fn non_empty(v: &Option<String>) -> Option<String> {
+fn kept_name(v: &Option<String>) -> Option<String> {
     let cleaned: String = v
         .as_deref()?
         .chars()
@@ -115,12 +115,12 @@ fn non_empty(v: &Option<String>) -> Option<String> {
 #[test]
 fn names_from_telegram_fit_the_edit_form() {
     assert_eq!(
-        non_empty(&Some("a\u{1b}[31mb\nc ".into())).as_deref(),
+        kept_name(&Some("a\u{1b}[31mb\nc ".into())).as_deref(),
         Some("a [31mb c")
     );
-    assert_eq!(non_empty(&Some(" \n ".into())), None);
-    assert_eq!(non_empty(&None), None);
-    let long = non_empty(&Some("щ".repeat(5000))).unwrap();
+    assert_eq!(kept_name(&Some(" \n ".into())), None);
+    assert_eq!(kept_name(&None), None);
+    let long = kept_name(&Some("щ".repeat(5000))).unwrap();
     assert_eq!(long.chars().count(), crate::users::manage_ssr::MAX_NAME);
 }
 
@@ -154,9 +154,9 @@ pub async fn upsert_user(
                      "blockedAt" IS NOT NULL AS "blocked!""#,
         uuid::Uuid::new_v4().to_string(),
         who.id,
-        non_empty(&who.first_name),
-        non_empty(&who.last_name),
-        non_empty(&who.username),
+        kept_name(&who.first_name),
+        kept_name(&who.last_name),
+        kept_name(&who.username),
         photo,
         language_of(who.language_code.as_deref()),
     )
@@ -318,7 +318,7 @@ pub async fn link(
            WHERE "id" = $1 AND "telegramId" IS NULL"#,
         user_id,
         who.id,
-        non_empty(&who.username),
+        kept_name(&who.username),
         photo,
     )
     .execute(&mut *tx)

@@ -2,7 +2,6 @@
 
 use super::detail::{TimelineEvent, TimelineQuery, UserDetail};
 use super::ssr::{cursor_param, date_param, day_start_utc, portal_secret};
-use crate::account::SessionRow;
 use crate::auth::ssr::{insert_event, sign_value, NewEvent};
 use crate::auth::{display_name, CurrentUser};
 use crate::error::AppError;
@@ -110,22 +109,19 @@ pub async fn load(
     }
     let date = date_param("date", &q.date)?;
     let secret = portal_secret(state)?;
-    let before = cursor_param::<EventCursor>(
-        secret,
-        "timeline",
-        "before",
-        q.before.as_deref(),
-        |c| c.u == id,
-        "start from the newest",
-    )?;
-    let after = cursor_param::<EventCursor>(
-        secret,
-        "timeline",
-        "after",
-        q.after.as_deref(),
-        |c| c.u == id,
-        "start from the newest",
-    )?;
+    // Both directions hold the same kind of cursor, signed for this user's timeline.
+    let cursor = |name, raw: &Option<String>| {
+        cursor_param::<EventCursor>(
+            secret,
+            "timeline",
+            name,
+            raw.as_deref(),
+            |c| c.u == id,
+            "start from the newest",
+        )
+    };
+    let before = cursor("before", &q.before)?;
+    let after = cursor("after", &q.after)?;
     if after.is_some() && (before.is_some() || q.at.is_some() || date.is_some()) {
         return Err(AppError::bad(
             "after: pages towards newer events on its own, without before, at or date",
@@ -241,30 +237,8 @@ pub async fn load(
     .collect::<Vec<_>>())
     };
 
-    let sessions = async {
-        Ok::<_, AppError>(sqlx::query!(
-            r#"SELECT "id", "platform" AS "platform: Platform", "deviceInfo" AS device, "createdAt" AS created_at,
-                      "expiresAt" AS expires_at
-               FROM "Session" WHERE "userId" = $1 AND "expiresAt" > (now() AT TIME ZONE 'UTC')
-               ORDER BY "createdAt" DESC"#,
-            id
-        )
-        .fetch_all(&state.pool)
-        .await?
-        .into_iter()
-        .map(|s| SessionRow {
-            current: s.id == me.session_id,
-            id: s.id,
-            platform: s.platform,
-            device: s.device,
-            created: local(tz, s.created_at),
-            expires: local(tz, s.expires_at),
-        })
-    .collect::<Vec<_>>())
-    };
+    let sessions = crate::account::ssr::live_sessions(state, id, &me.session_id);
 
-    // Independent reads, side by side on their own connections: the page costs the
-    // slowest of them rather than their sum.
     let (u, timeline_rows, staff_actions, sessions) =
         tokio::try_join!(user, timeline_rows, staff_actions, sessions)?;
     let u = u.ok_or_else(|| AppError::not_found("user"))?;
